@@ -1,0 +1,17 @@
+"""ram-env: the Recurrent Attention Model's glimpse tasks as Gymnasium environments.
+
+Importing the package registers the environments::
+
+    import gymnasium, ram_env
+    env = gymnasium.make("GlimpseMNIST-v0")
+    envs = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=64)  # native batched env
+"""
+
+from ram_env.glimpse_env import GlimpseEnv
+from ram_env.registration import ENV_IDS, register_envs
+from ram_env.vector_env import GlimpseVectorEnv
+
+__all__ = ["ENV_IDS", "GlimpseEnv", "GlimpseVectorEnv", "register_envs"]
+__version__ = "0.1.0"
+
+register_envs()

@@ -1,0 +1,192 @@
+"""The task definition and the batched episode state shared by the single and vector envs.
+
+``GlimpseTask`` holds what never changes (data, retina, spaces); ``EpisodeBatch`` holds the
+state of N episodes as arrays and advances them together. ``GlimpseEnv`` is an
+``EpisodeBatch`` of one, ``GlimpseVectorEnv`` one of N, so both produce the same
+trajectories by construction.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from gymnasium import spaces
+
+from ram_env import counter_rng
+from ram_env.actions import ActionDecoder
+from ram_env.canvases import STREAM_FIRST_LOCATION
+from ram_env.datasets import build_canvas_source
+from ram_env.retina import Retina
+
+FIRST_LOCATIONS = ("random", "center")
+REWARDS = ("sparse", "dense")
+
+
+class GlimpseTask:
+    """Everything fixed about a glimpse-classification task; see ``GlimpseEnv`` for the args."""
+
+    def __init__(
+        self,
+        dataset: str = "mnist",
+        split: str = "train",
+        num_glimpses: int = 6,
+        glimpse_size: int = 8,
+        num_scales: int = 1,
+        action_type: str = "box",
+        grid_size: int = 9,
+        first_location: str = "random",
+        reward: str = "sparse",
+        images: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
+        image_folder: str | os.PathLike | None = None,
+        num_classes: int | None = None,
+        canvas_size: int | tuple[int, int] | None = None,
+        num_clutter: int | None = None,
+    ) -> None:
+        for name, value in (
+            ("num_glimpses", num_glimpses),
+            ("glimpse_size", glimpse_size),
+            ("num_scales", num_scales),
+            ("grid_size", grid_size),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if first_location not in FIRST_LOCATIONS:
+            raise ValueError(f"first_location must be one of {FIRST_LOCATIONS}, got {first_location!r}")
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        self.source, self.num_classes = build_canvas_source(
+            dataset, split, images, labels, image_folder, num_classes, canvas_size, num_clutter
+        )
+        self.dataset, self.split = dataset, split
+        self.num_glimpses = int(num_glimpses)
+        self.glimpse_size = int(glimpse_size)
+        self.num_scales = int(num_scales)
+        self.first_location = first_location
+        self.reward = reward
+        self.canvas_shape = self.source.canvas_shape
+        self.num_images = self.source.num_images
+        self.retina = Retina(self.canvas_shape, glimpse_size, num_scales)
+        self.value_scale = 1.0 / 255.0 if self.source.images.dtype == np.uint8 else 1.0
+        self.decoder = ActionDecoder(action_type, self.num_classes, grid_size)
+        self.action_type = action_type
+        self.action_space = self.decoder.space
+        self._cache_key = self.source.shared_name and (self.source.shared_name, glimpse_size, num_scales)
+        self.observation_space = spaces.Dict(
+            glimpse=spaces.Box(0.0, 1.0, (num_scales, glimpse_size, glimpse_size), np.float32),
+            location=spaces.Box(-1.0, 1.0, (2,), np.float32),
+            time=spaces.Box(0.0, 1.0, (1,), np.float32),
+        )
+
+
+    def prepared_images(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every image of the split prepared for the retina, shared process-wide by name."""
+        if self._cache_key in _PREPARED:
+            return _PREPARED[self._cache_key]
+        prepared = self.retina.prepare(self.source.images)
+        if self._cache_key:
+            _PREPARED[self._cache_key] = prepared
+        return prepared
+
+
+_PREPARED: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray | None]] = {}
+
+
+class EpisodeBatch:
+    """The state of N episodes of a ``GlimpseTask`` as arrays, advanced together.
+
+    Where the canvas is the image itself (``mnist``, or your own images unchanged), every
+    image of the split is prepared for the retina once and shared by all envs in the
+    process, so a reset only picks indices. Otherwise each env owns a prepared canvas
+    that ``reset`` rebuilds.
+    """
+
+    def __init__(self, task: GlimpseTask, num_envs: int) -> None:
+        self.task = task
+        self.num_envs = num_envs
+        self.keys = counter_rng.key_from_seed(np.zeros(num_envs, dtype=np.uint64))
+        self.episodes = np.zeros(num_envs, dtype=np.uint64)
+        self.steps = np.zeros(num_envs, dtype=np.int64)
+        self.labels = np.zeros(num_envs, dtype=np.int64)
+        self.image_index = np.zeros(num_envs, dtype=np.int64)
+        self.locations = np.zeros((num_envs, 2), dtype=np.float64)
+        self.was_correct = np.zeros(num_envs, dtype=bool)
+        self.seeded = False
+        self.shares_bank = task.source.is_identity
+        if self.shares_bank:
+            self.padded, self.tables = task.prepared_images()
+            self.slots = self.image_index
+        else:
+            height, width = task.canvas_shape
+            self.canvases = np.zeros((num_envs, height, width), dtype=task.source.images.dtype)
+            self.padded, self.tables = task.retina.prepare(self.canvases)
+            self.slots = np.arange(num_envs)
+
+    def canvas(self, env: int) -> np.ndarray:
+        """The canvas env ``env`` is looking at (for rendering)."""
+        if self.shares_bank:
+            return self.task.source.images[self.image_index[env]]
+        return self.canvases[env]
+
+    def seed(self, seeds: np.ndarray | None) -> None:
+        """Restart every env's random stream: from ``seeds`` (N ints) or from OS entropy."""
+        if seeds is None:
+            entropy = np.random.SeedSequence().generate_state(self.num_envs, dtype=np.uint64)
+            self.keys = counter_rng.key_from_seed(entropy)
+        else:
+            self.keys = counter_rng.key_from_seed(np.asarray(seeds, dtype=np.uint64))
+        self.episodes[:] = 0
+        self.seeded = True
+
+    def reset(self, envs: np.ndarray | None = None, image_index: np.ndarray | None = None) -> None:
+        """Start new episodes in ``envs`` (an index array; None = all) on random or given images."""
+        if not self.seeded:
+            self.seed(None)
+        task = self.task
+        envs = slice(None) if envs is None else envs
+        u = counter_rng.uniforms(self.keys[envs], self.episodes[envs], task.source.spec.num_streams())
+        self.episodes[envs] += 1
+        if image_index is None:
+            image_index = counter_rng.integers(u[:, 0], task.num_images)
+        self.image_index[envs] = image_index
+        self.labels[envs] = task.source.labels[image_index]
+        if not self.shares_bank:
+            canvases = task.source.draw(u, image_index)
+            padded, tables = task.retina.prepare(canvases)
+            self.canvases[envs] = canvases
+            self.padded[envs] = padded
+            if tables is not None:
+                self.tables[envs] = tables
+        if task.first_location == "random":
+            self.locations[envs] = u[:, STREAM_FIRST_LOCATION : STREAM_FIRST_LOCATION + 2] * 2 - 1
+        else:
+            self.locations[envs] = 0.0
+        self.steps[envs] = 0
+        self.was_correct[envs] = False
+
+    def advance(
+        self, locations: np.ndarray, predictions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Move every env to its next location; return ``(rewards, terminated, correct)``."""
+        self.steps += 1
+        correct = predictions == self.labels
+        terminated = self.steps >= self.task.num_glimpses
+        if self.task.reward == "sparse":
+            rewards = (correct & terminated).astype(np.float64)
+        else:  # potential-based shaping: the returns still sum to the final correctness
+            rewards = correct.astype(np.float64) - self.was_correct
+            self.was_correct = correct
+        self.locations[:] = locations
+        return rewards, terminated, correct
+
+    def observe(self) -> dict[str, np.ndarray]:
+        """The batched observation of every env at its current location."""
+        task = self.task
+        return {
+            "glimpse": task.retina(
+                self.padded, self.tables, self.slots, self.locations, task.value_scale
+            ),
+            "location": self.locations.astype(np.float32),
+            "time": (self.steps / task.num_glimpses).astype(np.float32)[:, None],
+        }

@@ -1,0 +1,32 @@
+"""The registered environment ids: the paper's four tasks with its retina settings."""
+
+from __future__ import annotations
+
+import gymnasium
+
+# id -> (dataset, glimpse size, scales, glimpses), as in Mnih et al. (2014), Tables 1-2.
+TASKS: dict[str, tuple[str, int, int, int]] = {
+    "GlimpseMNIST-v0": ("mnist", 8, 1, 6),
+    "GlimpseTranslatedMNIST-v0": ("translated", 12, 3, 6),
+    "GlimpseClutteredMNIST-v0": ("cluttered60", 12, 3, 6),
+    "GlimpseClutteredMNIST100-v0": ("cluttered100", 12, 4, 8),
+}
+ENV_IDS = tuple(TASKS)
+
+
+def register_envs() -> None:
+    """Register every id (idempotent); ``gymnasium.make(id, **kwargs)`` overrides settings."""
+    for env_id, (dataset, glimpse_size, num_scales, num_glimpses) in TASKS.items():
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point="ram_env.glimpse_env:GlimpseEnv",
+            vector_entry_point="ram_env.vector_env:GlimpseVectorEnv",
+            kwargs={
+                "dataset": dataset,
+                "glimpse_size": glimpse_size,
+                "num_scales": num_scales,
+                "num_glimpses": num_glimpses,
+            },
+        )

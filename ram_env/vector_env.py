@@ -1,0 +1,139 @@
+"""``GlimpseVectorEnv``: N glimpse episodes advanced together with numpy, no per-env loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from ram_env.episodes import EpisodeBatch, GlimpseTask
+from ram_env.glimpse_env import _image_index_option
+
+
+class GlimpseVectorEnv(VectorEnv):
+    """N copies of ``GlimpseEnv`` as one batched env; ``gymnasium.make_vec`` returns it.
+
+    Takes ``num_envs``, ``autoreset_mode`` and every ``GlimpseEnv`` argument except
+    ``render_mode``. Env ``i`` reset with ``seed=s`` follows exactly the trajectory of a
+    ``GlimpseEnv`` reset with ``seed=s + i`` given the same actions.
+
+    Observations, rewards, terminations and truncations are batched arrays; actions are
+    batched along the first axis (for ``action_type="dict"``, a dict of batched arrays).
+    ``infos`` follow Gymnasium's convention: at an episode's end ``label``, ``prediction``
+    and ``is_success`` arrays with boolean masks ``_label`` etc.
+
+    Autoreset (``autoreset_mode``):
+    - ``AutoresetMode.NEXT_STEP`` (default, as Gymnasium's own vector envs): the step after
+      an episode ends resets that env, ignores its action and returns reward 0.
+    - ``AutoresetMode.SAME_STEP``: an ending env resets at once; the returned observation
+      is the new episode's first one and the last one is in ``infos["final_obs"]``, a
+      *batched* dict like the observation (rows valid where ``infos["_final_obs"]``).
+    - ``AutoresetMode.DISABLED``: call ``reset`` yourself; stepping a finished env raises.
+    All episodes have the same length, so envs reset together stay in lockstep.
+
+    ``reset(options={"image_index": idx})`` starts env i on image ``idx[i]`` of the split
+    (e.g. to score every test image exactly once); without it images are random.
+    """
+
+    metadata = {
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": [],
+    }
+
+    def __init__(
+        self, num_envs: int = 1, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP, **task_kwargs
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        try:
+            autoreset_mode = AutoresetMode(autoreset_mode)
+        except ValueError as error:
+            choices = [mode.value for mode in AutoresetMode]
+            raise ValueError(f"autoreset_mode must be one of {choices}, got {autoreset_mode!r}") from error
+        if task_kwargs.pop("render_mode", None) is not None:
+            raise ValueError("GlimpseVectorEnv does not render; use GlimpseEnv(render_mode='rgb_array')")
+        self.task = GlimpseTask(**task_kwargs)
+        self.num_envs = int(num_envs)
+        self.autoreset_mode = autoreset_mode
+        self.metadata = {**self.metadata, "autoreset_mode": autoreset_mode}
+        self.single_observation_space = self.task.observation_space
+        self.single_action_space = self.task.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._batch = EpisodeBatch(self.task, self.num_envs)
+        self._ended = np.ones(self.num_envs, dtype=bool)  # episodes that need a reset
+        self._started = False
+
+    @property
+    def num_glimpses(self) -> int:
+        return self.task.num_glimpses
+
+    @property
+    def num_classes(self) -> int:
+        return self.task.num_classes
+
+    @property
+    def num_images(self) -> int:
+        return self.task.num_images
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None:
+            seeds = np.arange(self.num_envs) + seed if np.isscalar(seed) else np.asarray(seed)
+            if seeds.shape != (self.num_envs,):
+                raise ValueError(f"seed must be an int or {self.num_envs} ints, got {seed!r}")
+            self._batch.seed(seeds)
+        image_index = _image_index_option(options, self.num_envs, self.task.num_images)
+        self._batch.reset(image_index=image_index)
+        self._ended[:] = False
+        self._started = True
+        return self._batch.observe(), {}
+
+    def step(self, actions) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict]:
+        if not self._started:
+            raise RuntimeError("step() called before reset(); call reset() first")
+        batch = self._batch
+        restarting = self._ended.copy()
+        if restarting.any() and self.autoreset_mode == AutoresetMode.DISABLED:
+            raise RuntimeError(
+                f"envs {np.flatnonzero(restarting).tolist()} have ended and autoreset is "
+                "disabled; call reset()"
+            )
+        locations, predictions = self.task.decoder.decode(actions, self.num_envs)
+        rewards, terminated, correct = batch.advance(locations, predictions)
+        infos: dict[str, Any] = {}
+        if restarting.any():  # NEXT_STEP: these envs' actions only start new episodes
+            which = np.flatnonzero(restarting)
+            batch.reset(which)
+            rewards[which] = 0.0
+            terminated[which] = False
+        self._ended = terminated.copy()
+        if terminated.any():
+            infos = {
+                "label": np.where(terminated, batch.labels, 0),
+                "_label": terminated,
+                "prediction": np.where(terminated, predictions, 0),
+                "_prediction": terminated,
+                "is_success": correct & terminated,
+                "_is_success": terminated,
+            }
+        observation = batch.observe()
+        if terminated.any() and self.autoreset_mode == AutoresetMode.SAME_STEP:
+            infos["final_obs"], infos["_final_obs"] = observation, terminated
+            which = None if terminated.all() else np.flatnonzero(terminated)
+            batch.reset(which)
+            self._ended[:] = False
+            observation = _merge(observation, batch.observe(), terminated)
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        return observation, rewards, terminated, truncated, infos
+
+
+def _merge(old: dict, new: dict, take_new: np.ndarray) -> dict:
+    """Rows of ``new`` where ``take_new``, else rows of ``old``."""
+    if take_new.all():
+        return new
+    return {key: np.where(take_new.reshape(-1, *[1] * (old[key].ndim - 1)), new[key], old[key]) for key in old}
