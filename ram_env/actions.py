@@ -17,6 +17,7 @@ Continuous locations outside ``[-1, 1]`` are clipped to it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -54,6 +55,13 @@ class ActionDecoder:
         self.space = action_space(action_type, num_classes, grid_size)
         self._grid = np.linspace(-1.0, 1.0, grid_size)
 
+    def decode_one(self, action) -> tuple[tuple[float, float], int]:
+        """``((x, y), prediction)`` of a single action, as Python scalars."""
+        if self.action_type == "box":
+            return _box_one(action, self.num_classes)
+        locations, predictions = self.decode(action)
+        return (float(locations[0, 0]), float(locations[0, 1])), int(predictions[0])
+
     def decode(self, action, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(locations (N, 2) float64, predictions (N,) int64)`` from one action or a batch.
 
@@ -70,25 +78,39 @@ class ActionDecoder:
                     f"'label', got {action!r}"
                 )
             locations = _real_array(action["location"], "action['location']", lead + (2,))
-            predictions = _integer_array(
-                action["label"], "action['label']", lead, self.num_classes
-            )
+            predictions = _integer_array(action["label"], "action['label']", lead, self.num_classes)
         elif self.action_type == "multidiscrete":
             triple = _integer_array(action, "action", lead + (3,), None)
             highs = (self.grid_size, self.grid_size, self.num_classes)
-            for axis, (name, high) in enumerate(zip(("column", "row", "label"), highs)):
+            for axis, (name, high) in enumerate(
+                zip(("column", "row", "label"), highs, strict=True)
+            ):
                 _check_range(triple[..., axis], f"action {name}", high)
             locations = self._grid[triple[..., :2]]
             predictions = triple[..., 2]
         else:
-            flat = _integer_array(
-                action, "action", lead, self.grid_size**2 * self.num_classes
-            )
+            flat = _integer_array(action, "action", lead, self.grid_size**2 * self.num_classes)
             cell, predictions = np.divmod(flat, self.num_classes)
             column, row = np.divmod(cell, self.grid_size)
             locations = np.stack([self._grid[column], self._grid[row]], axis=-1)
-        locations = np.clip(locations, -1.0, 1.0).reshape(-1, 2)
+        locations = np.minimum(np.maximum(locations, -1.0), 1.0).reshape(-1, 2)
         return locations, np.asarray(predictions, dtype=np.int64).reshape(-1)
+
+
+def _box_one(action, num_classes: int) -> tuple[tuple[float, float], int]:
+    """Fast path for one ``"box"`` action: Python scalars, same checks and results."""
+    array = _as_array(action, "action")
+    if array.dtype.kind == "b":
+        raise ValueError("action must hold real numbers, got booleans")
+    if array.shape != (2 + num_classes,):
+        raise ValueError(f"action must have shape {(2 + num_classes,)}, got {array.shape}")
+    values = array.tolist()
+    if not all(map(math.isfinite, values)):
+        raise ValueError(f"action contains NaN or inf: {action!r}")
+    scores = values[2:]
+    prediction = max(range(num_classes), key=scores.__getitem__)  # first maximum, as argmax
+    x, y = min(max(values[0], -1.0), 1.0), min(max(values[1], -1.0), 1.0)
+    return (float(x), float(y)), prediction
 
 
 def _as_array(value, name: str) -> np.ndarray:

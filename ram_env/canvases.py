@@ -95,9 +95,7 @@ class CanvasSource:
         if fixed and not self.is_identity:
             self._fixed = self._load_or_make_fixed(name, cache_dir)
 
-    def draw(
-        self, u: np.ndarray, image_index: np.ndarray | None = None
-    ) -> np.ndarray:
+    def draw(self, u: np.ndarray, image_index: np.ndarray | None = None) -> np.ndarray:
         """Canvases ``(N, H, W)`` of N episodes with uniforms ``u`` (and random images if
         ``image_index`` is None)."""
         if image_index is None:
@@ -109,15 +107,20 @@ class CanvasSource:
         return self.compose(u, image_index)
 
     def compose(self, u: np.ndarray, image_index: np.ndarray) -> np.ndarray:
-        """Paste clutter, then the digit, onto blank canvases; add and clip."""
+        """Paste clutter, then the digit, onto blank canvases; add and clip.
+
+        Every paste is one flat gather and one flat scatter-add over the whole batch.
+        """
         n = len(image_index)
         height, width = self.canvas_shape
         image_h, image_w = self.images.shape[1:]
         acc_dtype = np.int16 if self.images.dtype == np.uint8 else np.float32
-        canvas = np.zeros((n, height, width), dtype=acc_dtype)
-        batch = np.arange(n)[:, None, None]
+        canvas = np.zeros(n * height * width, dtype=acc_dtype)
+        flat_images = self.images.reshape(-1)
+        canvas_base = np.arange(n) * (height * width)
         size = self.spec.clutter_size
-        square = np.arange(size)
+        crop_offsets = (np.arange(size) * image_w)[:, None] + np.arange(size)
+        paste_offsets = (np.arange(size) * width)[:, None] + np.arange(size)
         for piece in range(self.spec.num_clutter):
             s = STREAM_CLUTTER + _STREAMS_PER_CLUTTER * piece
             other = counter_rng.integers(u[:, s], self.num_images - 1)
@@ -126,21 +129,17 @@ class CanvasSource:
             crop_c = counter_rng.integers(u[:, s + 2], image_w - size + 1)
             paste_r = counter_rng.integers(u[:, s + 3], height - size + 1)
             paste_c = counter_rng.integers(u[:, s + 4], width - size + 1)
-            crop = self.images[
-                other[:, None, None],
-                (crop_r[:, None] + square)[:, :, None],
-                (crop_c[:, None] + square)[:, None, :],
-            ]
-            canvas[
-                batch, (paste_r[:, None] + square)[:, :, None], (paste_c[:, None] + square)[:, None, :]
-            ] += crop
+            crop_start = (other * image_h + crop_r) * image_w + crop_c
+            paste_start = canvas_base + paste_r * width + paste_c
+            crop = np.take(flat_images, crop_start[:, None, None] + crop_offsets)
+            canvas[paste_start[:, None, None] + paste_offsets] += crop
         digit_r = counter_rng.integers(u[:, STREAM_DIGIT_POSITION], height - image_h + 1)
         digit_c = counter_rng.integers(u[:, STREAM_DIGIT_POSITION + 1], width - image_w + 1)
-        rows = (digit_r[:, None] + np.arange(image_h))[:, :, None]
-        cols = (digit_c[:, None] + np.arange(image_w))[:, None, :]
-        canvas[batch, rows, cols] += self.images[image_index]
+        digit_offsets = (np.arange(image_h) * width)[:, None] + np.arange(image_w)
+        digit_start = canvas_base + digit_r * width + digit_c
+        canvas[digit_start[:, None, None] + digit_offsets] += self.images[image_index]
         np.minimum(canvas, self.pixel_max, out=canvas)
-        return canvas.astype(self.images.dtype)
+        return canvas.astype(self.images.dtype).reshape(n, height, width)
 
     def fixed_canvases(self, indices: np.ndarray, name: str | None) -> np.ndarray:
         """The fixed canvases of the given image indices (seeded by the split's name)."""
@@ -160,7 +159,9 @@ class CanvasSource:
             canvases = np.load(path)
             if _sha256(canvases) == digest_path.read_text().strip():
                 return canvases
-            print(f"ram_env: cached canvases {path} failed verification; rebuilding", file=sys.stderr)
+            print(
+                f"ram_env: cached canvases {path} failed verification; rebuilding", file=sys.stderr
+            )
         canvases = self.fixed_canvases(everything, name)
         cache_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(digest_path, lambda f: f.write(_sha256(canvases).encode()))

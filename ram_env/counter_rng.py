@@ -35,11 +35,35 @@ def key_from_seed(seeds: np.ndarray | int) -> np.ndarray:
 
 def uniforms(keys: np.ndarray, episodes: np.ndarray, num_streams: int) -> np.ndarray:
     """Uniform floats in [0, 1): shape ``(N, num_streams)`` for N (key, episode) pairs."""
+    if len(keys) == 1:  # a single env resets often: Python ints beat numpy's call overhead
+        return np.array([_uniforms_one(int(keys[0]), int(episodes[0]), num_streams)])
     with np.errstate(over="ignore"):
         base = mix64(keys.astype(np.uint64) ^ (episodes.astype(np.uint64) * _EPISODE_MULT))
         streams = np.arange(1, num_streams + 1, dtype=np.uint64) * _GOLDEN
         bits = mix64(base[:, None] + streams[None, :])
     return (bits >> np.uint64(11)).astype(np.float64) * _UNIT
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix64_int(x: int) -> int:
+    """``mix64`` on a Python int (same bits)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _uniforms_one(key: int, episode: int, num_streams: int) -> list[float]:
+    """One row of ``uniforms`` computed on Python ints."""
+    base = _mix64_int(key ^ ((episode * 0xD6E8FEB86659FD93) & _MASK))
+    golden = 0x9E3779B97F4A7C15
+    return [
+        (_mix64_int((base + stream * golden) & _MASK) >> 11) * _UNIT
+        for stream in range(1, num_streams + 1)
+    ]
 
 
 def integers(u: np.ndarray, high: int | np.ndarray) -> np.ndarray:

@@ -53,7 +53,9 @@ class GlimpseTask:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if first_location not in FIRST_LOCATIONS:
-            raise ValueError(f"first_location must be one of {FIRST_LOCATIONS}, got {first_location!r}")
+            raise ValueError(
+                f"first_location must be one of {FIRST_LOCATIONS}, got {first_location!r}"
+            )
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
         self.source, self.num_classes = build_canvas_source(
@@ -72,13 +74,16 @@ class GlimpseTask:
         self.decoder = ActionDecoder(action_type, self.num_classes, grid_size)
         self.action_type = action_type
         self.action_space = self.decoder.space
-        self._cache_key = self.source.shared_name and (self.source.shared_name, glimpse_size, num_scales)
+        self._cache_key = self.source.shared_name and (
+            self.source.shared_name,
+            glimpse_size,
+            num_scales,
+        )
         self.observation_space = spaces.Dict(
             glimpse=spaces.Box(0.0, 1.0, (num_scales, glimpse_size, glimpse_size), np.float32),
             location=spaces.Box(-1.0, 1.0, (2,), np.float32),
             time=spaces.Box(0.0, 1.0, (1,), np.float32),
         )
-
 
     def prepared_images(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Every image of the split prepared for the retina, shared process-wide by name."""
@@ -144,8 +149,11 @@ class EpisodeBatch:
         if not self.seeded:
             self.seed(None)
         task = self.task
-        envs = slice(None) if envs is None else envs
-        u = counter_rng.uniforms(self.keys[envs], self.episodes[envs], task.source.spec.num_streams())
+        every = envs is None
+        envs = slice(None) if every else envs
+        u = counter_rng.uniforms(
+            self.keys[envs], self.episodes[envs], task.source.spec.num_streams()
+        )
         self.episodes[envs] += 1
         if image_index is None:
             image_index = counter_rng.integers(u[:, 0], task.num_images)
@@ -153,11 +161,15 @@ class EpisodeBatch:
         self.labels[envs] = task.source.labels[image_index]
         if not self.shares_bank:
             canvases = task.source.draw(u, image_index)
-            padded, tables = task.retina.prepare(canvases)
-            self.canvases[envs] = canvases
-            self.padded[envs] = padded
-            if tables is not None:
-                self.tables[envs] = tables
+            if every:  # fill the buffers in place
+                self.canvases = canvases
+                task.retina.prepare(canvases, self.padded, self.tables)
+            else:
+                padded, tables = task.retina.prepare(canvases)
+                self.canvases[envs] = canvases
+                self.padded[envs] = padded
+                if tables is not None:
+                    self.tables[envs] = tables
         if task.first_location == "random":
             self.locations[envs] = u[:, STREAM_FIRST_LOCATION : STREAM_FIRST_LOCATION + 2] * 2 - 1
         else:
@@ -179,6 +191,22 @@ class EpisodeBatch:
             self.was_correct = correct
         self.locations[:] = locations
         return rewards, terminated, correct
+
+    def advance_one(
+        self, location: tuple[float, float], prediction: int
+    ) -> tuple[float, bool, bool]:
+        """``advance`` for a batch of one, on Python scalars: ``(reward, terminated, correct)``."""
+        steps = int(self.steps[0]) + 1
+        self.steps[0] = steps
+        correct = prediction == self.labels[0]
+        terminated = steps >= self.task.num_glimpses
+        if self.task.reward == "sparse":
+            reward = float(correct and terminated)
+        else:
+            reward = float(correct) - float(self.was_correct[0])
+            self.was_correct[0] = correct
+        self.locations[0] = location
+        return reward, terminated, bool(correct)
 
     def observe(self) -> dict[str, np.ndarray]:
         """The batched observation of every env at its current location."""

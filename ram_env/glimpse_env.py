@@ -106,7 +106,7 @@ class GlimpseEnv(gym.Env):
         self.render_mode = render_mode
         self._batch = EpisodeBatch(self.task, 1)
         self._needs_reset = True
-        self._path: list[np.ndarray] = []
+        self._path: list[tuple[float, float]] = []
 
     @property
     def num_glimpses(self) -> int:
@@ -129,24 +129,27 @@ class GlimpseEnv(gym.Env):
         image_index = _image_index_option(options, 1, self.task.num_images)
         self._batch.reset(image_index=image_index)
         self._needs_reset = False
-        self._path = [self._batch.locations[0].copy()]
-        return self._observation(), {}
+        first_location = tuple(self._batch.locations[0].tolist())
+        self._path = [first_location]
+        return self._observation(first_location), {}
 
     def step(self, action) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._needs_reset:
-            raise RuntimeError("step() called before reset() or after the episode ended; call reset()")
-        locations, predictions = self.task.decoder.decode(action)
-        rewards, terminated, correct = self._batch.advance(locations, predictions)
-        self._path.append(locations[0].copy())
+            raise RuntimeError(
+                "step() called before reset() or after the episode ended; call reset()"
+            )
+        location, prediction = self.task.decoder.decode_one(action)
+        reward, terminated, correct = self._batch.advance_one(location, prediction)
+        self._path.append(location)
         info: dict[str, Any] = {}
-        if terminated[0]:
+        if terminated:
             self._needs_reset = True
             info = {
                 "label": int(self._batch.labels[0]),
-                "prediction": int(predictions[0]),
-                "is_success": bool(correct[0]),
+                "prediction": prediction,
+                "is_success": correct,
             }
-        return self._observation(), float(rewards[0]), bool(terminated[0]), False, info
+        return self._observation(location), reward, terminated, False, info
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
@@ -157,18 +160,28 @@ class GlimpseEnv(gym.Env):
             self._batch.canvas(0), self._path, self.task.glimpse_size, self.task.num_scales
         )
 
-    def _observation(self) -> dict[str, np.ndarray]:
-        observation = self._batch.observe()
-        return {key: value[0] for key, value in observation.items()}
+    def _observation(self, location: tuple[float, float]) -> dict[str, np.ndarray]:
+        """The observation at ``location`` (the current one), without batching overhead."""
+        batch, task = self._batch, self.task
+        slot = int(batch.slots[0])
+        table = None if batch.tables is None else batch.tables[slot]
+        glimpse = task.retina.one(batch.padded[slot], table, location, task.value_scale)
+        return {
+            "glimpse": glimpse,
+            "location": np.array(location, dtype=np.float32),
+            "time": np.array([int(batch.steps[0]) / task.num_glimpses], dtype=np.float32),
+        }
 
 
 def _image_index_option(options: dict[str, Any] | None, num_envs: int, num_images: int):
     """Read ``options["image_index"]`` (an int, or N ints for a vector env), checked."""
-    if not options or options.get("image_index") is None:
+    if not options:
         return None
     unknown = set(options) - {"image_index"}
     if unknown:
         raise ValueError(f"unknown reset options {sorted(unknown)}; only 'image_index' is known")
+    if options.get("image_index") is None:
+        return None
     index = np.asarray(options["image_index"])
     if index.dtype.kind not in "iu":
         raise ValueError(f"options['image_index'] must be integers, got {options['image_index']!r}")

@@ -42,7 +42,9 @@ def render_frame(
         side = glimpse_size * 2**scale
         top, left = rows[0, scale] * zoom, cols[0, scale] * zoom
         colour = _SCALE_COLOURS[scale % len(_SCALE_COLOURS)]
-        draw.rectangle((left, top, left + side * zoom - 1, top + side * zoom - 1), outline=colour, width=2)
+        draw.rectangle(
+            (left, top, left + side * zoom - 1, top + side * zoom - 1), outline=colour, width=2
+        )
     return np.asarray(picture)
 
 

@@ -43,17 +43,28 @@ class GlimpseVectorEnv(VectorEnv):
     }
 
     def __init__(
-        self, num_envs: int = 1, autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP, **task_kwargs
+        self,
+        num_envs: int = 1,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **task_kwargs,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if (
+            isinstance(num_envs, bool)
+            or not isinstance(num_envs, (int, np.integer))
+            or num_envs < 1
+        ):
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         try:
             autoreset_mode = AutoresetMode(autoreset_mode)
         except ValueError as error:
             choices = [mode.value for mode in AutoresetMode]
-            raise ValueError(f"autoreset_mode must be one of {choices}, got {autoreset_mode!r}") from error
+            raise ValueError(
+                f"autoreset_mode must be one of {choices}, got {autoreset_mode!r}"
+            ) from error
         if task_kwargs.pop("render_mode", None) is not None:
-            raise ValueError("GlimpseVectorEnv does not render; use GlimpseEnv(render_mode='rgb_array')")
+            raise ValueError(
+                "GlimpseVectorEnv does not render; use GlimpseEnv(render_mode='rgb_array')"
+            )
         self.task = GlimpseTask(**task_kwargs)
         self.num_envs = int(num_envs)
         self.autoreset_mode = autoreset_mode
@@ -93,7 +104,9 @@ class GlimpseVectorEnv(VectorEnv):
         self._started = True
         return self._batch.observe(), {}
 
-    def step(self, actions) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict]:
+    def step(
+        self, actions
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict]:
         if not self._started:
             raise RuntimeError("step() called before reset(); call reset() first")
         batch = self._batch
@@ -108,7 +121,7 @@ class GlimpseVectorEnv(VectorEnv):
         infos: dict[str, Any] = {}
         if restarting.any():  # NEXT_STEP: these envs' actions only start new episodes
             which = np.flatnonzero(restarting)
-            batch.reset(which)
+            batch.reset(None if restarting.all() else which)
             rewards[which] = 0.0
             terminated[which] = False
         self._ended = terminated.copy()
@@ -136,4 +149,7 @@ def _merge(old: dict, new: dict, take_new: np.ndarray) -> dict:
     """Rows of ``new`` where ``take_new``, else rows of ``old``."""
     if take_new.all():
         return new
-    return {key: np.where(take_new.reshape(-1, *[1] * (old[key].ndim - 1)), new[key], old[key]) for key in old}
+    return {
+        key: np.where(take_new.reshape(-1, *[1] * (old[key].ndim - 1)), new[key], old[key])
+        for key in old
+    }
