@@ -27,6 +27,7 @@ STREAM_FIRST_LOCATION = 1  # two streams: x, y
 STREAM_DIGIT_POSITION = 3  # two streams: row, col
 STREAM_CLUTTER = 5  # five streams per clutter piece: source, crop row/col, paste row/col
 _STREAMS_PER_CLUTTER = 5
+CANVAS_VERSION = 1  # part of the cache file names: bump it when canvases change
 
 
 @dataclass(frozen=True)
@@ -95,32 +96,37 @@ class CanvasSource:
         if fixed and not self.is_identity:
             self._fixed = self._load_or_make_fixed(name, cache_dir)
 
-    def draw(self, u: np.ndarray, image_index: np.ndarray | None = None) -> np.ndarray:
-        """Canvases ``(N, H, W)`` of N episodes with uniforms ``u`` (and random images if
-        ``image_index`` is None)."""
-        if image_index is None:
-            image_index = counter_rng.integers(u[:, STREAM_IMAGE], self.num_images)
+    def fixed_or_identity(self, image_index: np.ndarray) -> np.ndarray | None:
+        """The canvases of these images when they don't change between episodes, else None."""
         if self.is_identity:
             return self.images[image_index]
         if self._fixed is not None:
             return self._fixed[image_index]
-        return self.compose(u, image_index)
+        return None
 
-    def compose(self, u: np.ndarray, image_index: np.ndarray) -> np.ndarray:
+    def compose(
+        self, u: np.ndarray, image_index: np.ndarray, out: np.ndarray | None = None, margin: int = 0
+    ) -> np.ndarray:
         """Paste clutter, then the digit, onto blank canvases; add and clip.
 
-        Every paste is one flat gather and one flat scatter-add over the whole batch.
+        ``out``: a C-contiguous, zeroed ``(N, H + 2 * margin, W + 2 * margin)`` array of the
+        images' dtype to draw into (the canvas sits ``margin`` pixels from each edge), so a
+        caller can compose straight into its padded buffer. Each paste is one flat gather,
+        add, clip and scatter over the whole batch: only pasted pixels are touched, and
+        clipping after every paste equals clipping the sum (all values are non-negative).
         """
         n = len(image_index)
         height, width = self.canvas_shape
+        if out is None:
+            out = np.zeros((n, height + 2 * margin, width + 2 * margin), dtype=self.images.dtype)
+        out_h, out_w = out.shape[1:]
+        flat_out = out.reshape(-1)
+        canvas_base = np.arange(n) * (out_h * out_w) + margin * out_w + margin
         image_h, image_w = self.images.shape[1:]
-        acc_dtype = np.int16 if self.images.dtype == np.uint8 else np.float32
-        canvas = np.zeros(n * height * width, dtype=acc_dtype)
         flat_images = self.images.reshape(-1)
-        canvas_base = np.arange(n) * (height * width)
         size = self.spec.clutter_size
         crop_offsets = (np.arange(size) * image_w)[:, None] + np.arange(size)
-        paste_offsets = (np.arange(size) * width)[:, None] + np.arange(size)
+        paste_offsets = (np.arange(size) * out_w)[:, None] + np.arange(size)
         for piece in range(self.spec.num_clutter):
             s = STREAM_CLUTTER + _STREAMS_PER_CLUTTER * piece
             other = counter_rng.integers(u[:, s], self.num_images - 1)
@@ -130,16 +136,23 @@ class CanvasSource:
             paste_r = counter_rng.integers(u[:, s + 3], height - size + 1)
             paste_c = counter_rng.integers(u[:, s + 4], width - size + 1)
             crop_start = (other * image_h + crop_r) * image_w + crop_c
-            paste_start = canvas_base + paste_r * width + paste_c
             crop = np.take(flat_images, crop_start[:, None, None] + crop_offsets)
-            canvas[paste_start[:, None, None] + paste_offsets] += crop
+            paste_start = canvas_base + paste_r * out_w + paste_c
+            self._add_clipped(flat_out, paste_start[:, None, None] + paste_offsets, crop)
         digit_r = counter_rng.integers(u[:, STREAM_DIGIT_POSITION], height - image_h + 1)
         digit_c = counter_rng.integers(u[:, STREAM_DIGIT_POSITION + 1], width - image_w + 1)
-        digit_offsets = (np.arange(image_h) * width)[:, None] + np.arange(image_w)
-        digit_start = canvas_base + digit_r * width + digit_c
-        canvas[digit_start[:, None, None] + digit_offsets] += self.images[image_index]
-        np.minimum(canvas, self.pixel_max, out=canvas)
-        return canvas.astype(self.images.dtype).reshape(n, height, width)
+        digit_offsets = (np.arange(image_h) * out_w)[:, None] + np.arange(image_w)
+        digit_start = canvas_base + digit_r * out_w + digit_c
+        self._add_clipped(
+            flat_out, digit_start[:, None, None] + digit_offsets, self.images[image_index]
+        )
+        return out
+
+    def _add_clipped(self, flat: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+        """``flat[index] = min(flat[index] + values, pixel_max)`` (no duplicate indices)."""
+        wide = np.int16 if flat.dtype == np.uint8 else flat.dtype
+        total = np.take(flat, index).astype(wide) + values
+        flat[index] = np.minimum(total, self.pixel_max)
 
     def fixed_canvases(self, indices: np.ndarray, name: str | None) -> np.ndarray:
         """The fixed canvases of the given image indices (seeded by the split's name)."""
@@ -153,8 +166,8 @@ class CanvasSource:
         everything = np.arange(self.num_images)
         if name is None or cache_dir is None:
             return self.fixed_canvases(everything, name)
-        path = cache_dir / f"{name}.npy"
-        digest_path = cache_dir / f"{name}.sha256"
+        path = cache_dir / f"{name}-v{CANVAS_VERSION}.npy"
+        digest_path = path.with_suffix(".sha256")
         if path.exists() and digest_path.exists():
             canvases = np.load(path)
             if _sha256(canvases) == digest_path.read_text().strip():
@@ -179,6 +192,7 @@ def _atomic_write(path: Path, write) -> None:
     try:
         with os.fdopen(handle, "wb") as f:
             write(f)
+        os.chmod(temp_name, 0o644)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

@@ -19,18 +19,20 @@ _UNIT = 1.0 / float(1 << 53)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser: a bijective avalanche mix of uint64 values."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _MIX_1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _MIX_2
-    return x ^ (x >> np.uint64(31))
+    """The splitmix64 finaliser: a bijective avalanche mix of uint64 values (wrapping)."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * _MIX_1
+        x = x ^ (x >> np.uint64(27))
+        x = x * _MIX_2
+        return x ^ (x >> np.uint64(31))
 
 
 def key_from_seed(seeds: np.ndarray | int) -> np.ndarray:
     """Turn integer seeds (any size, non-negative) into well-mixed uint64 keys."""
-    seeds = np.asarray(seeds, dtype=np.uint64)
-    return mix64(mix64(seeds + _GOLDEN) + _GOLDEN)
+    seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint64))
+    with np.errstate(over="ignore"):
+        return mix64(mix64(seeds + _GOLDEN) + _GOLDEN)
 
 
 def uniforms(keys: np.ndarray, episodes: np.ndarray, num_streams: int) -> np.ndarray:

@@ -9,6 +9,8 @@ trajectories by construction.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from gymnasium import spaces
@@ -18,6 +20,9 @@ from ram_env.actions import ActionDecoder
 from ram_env.canvases import STREAM_FIRST_LOCATION
 from ram_env.datasets import build_canvas_source
 from ram_env.retina import Retina
+
+PARALLEL_MIN_ENVS = 256  # batches this large are split over two threads
+_pool: ThreadPoolExecutor | None = None
 
 FIRST_LOCATIONS = ("random", "center")
 REWARDS = ("sparse", "dense")
@@ -123,16 +128,15 @@ class EpisodeBatch:
             self.padded, self.tables = task.prepared_images()
             self.slots = self.image_index
         else:
-            height, width = task.canvas_shape
-            self.canvases = np.zeros((num_envs, height, width), dtype=task.source.images.dtype)
-            self.padded, self.tables = task.retina.prepare(self.canvases)
+            self.padded, self.tables = task.retina.blank(num_envs, task.source.images.dtype)
             self.slots = np.arange(num_envs)
+        self.parallel = num_envs >= PARALLEL_MIN_ENVS and (os.cpu_count() or 1) > 1
 
     def canvas(self, env: int) -> np.ndarray:
         """The canvas env ``env`` is looking at (for rendering)."""
         if self.shares_bank:
             return self.task.source.images[self.image_index[env]]
-        return self.canvases[env]
+        return self.task.retina.interior(self.padded[env : env + 1])[0]
 
     def seed(self, seeds: np.ndarray | None) -> None:
         """Restart every env's random stream: from ``seeds`` (N ints) or from OS entropy."""
@@ -160,22 +164,48 @@ class EpisodeBatch:
         self.image_index[envs] = image_index
         self.labels[envs] = task.source.labels[image_index]
         if not self.shares_bank:
-            canvases = task.source.draw(u, image_index)
-            if every:  # fill the buffers in place
-                self.canvases = canvases
-                task.retina.prepare(canvases, self.padded, self.tables)
-            else:
-                padded, tables = task.retina.prepare(canvases)
-                self.canvases[envs] = canvases
-                self.padded[envs] = padded
-                if tables is not None:
-                    self.tables[envs] = tables
+            self._draw(u, image_index, None if every else envs)
         if task.first_location == "random":
             self.locations[envs] = u[:, STREAM_FIRST_LOCATION : STREAM_FIRST_LOCATION + 2] * 2 - 1
         else:
             self.locations[envs] = 0.0
         self.steps[envs] = 0
         self.was_correct[envs] = False
+
+    def _draw(self, u: np.ndarray, image_index: np.ndarray, envs: np.ndarray | None) -> None:
+        """Put the episodes' canvases, prepared for the retina, into the envs' buffers."""
+        source, retina = self.task.source, self.task.retina
+
+        def fill(rows: slice, padded: np.ndarray, tables: np.ndarray | None) -> None:
+            canvases = source.fixed_or_identity(image_index[rows])
+            if canvases is None:
+                retina.interior(padded)[...] = 0
+                source.compose(u[rows], image_index[rows], out=padded, margin=retina.pad)
+                retina.build_tables(padded, tables)
+            else:
+                retina.prepare(canvases, padded, tables)
+
+        if envs is None:  # all envs: fill the buffers in place, in two halves if large
+            self._split(lambda rows: fill(rows, self.padded[rows], _rows(self.tables, rows)))
+        else:
+            padded, tables = retina.blank(len(envs), source.images.dtype)
+            fill(slice(None), padded, tables)
+            self.padded[envs] = padded
+            if tables is not None:
+                self.tables[envs] = tables
+
+    def _split(self, work: Callable[[slice], None]) -> None:
+        """Run ``work`` over all envs: in two threads for large batches (numpy frees the GIL)."""
+        global _pool
+        if not self.parallel:
+            work(slice(None))
+            return
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ram_env")
+        half = self.num_envs // 2
+        other = _pool.submit(work, slice(0, half))
+        work(slice(half, None))
+        other.result()
 
     def advance(
         self, locations: np.ndarray, predictions: np.ndarray
@@ -211,10 +241,21 @@ class EpisodeBatch:
     def observe(self) -> dict[str, np.ndarray]:
         """The batched observation of every env at its current location."""
         task = self.task
+        glimpse = np.empty((self.num_envs, *task.observation_space["glimpse"].shape), np.float32)
+
+        def look(rows: slice) -> None:
+            task.retina(
+                self.padded, self.tables, self.slots[rows], self.locations[rows],
+                task.value_scale, out=glimpse[rows],
+            )  # fmt: skip
+
+        self._split(look)
         return {
-            "glimpse": task.retina(
-                self.padded, self.tables, self.slots, self.locations, task.value_scale
-            ),
+            "glimpse": glimpse,
             "location": self.locations.astype(np.float32),
             "time": (self.steps / task.num_glimpses).astype(np.float32)[:, None],
         }
+
+
+def _rows(array: np.ndarray | None, rows: slice) -> np.ndarray | None:
+    return None if array is None else array[rows]

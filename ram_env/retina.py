@@ -64,6 +64,20 @@ class Retina:
         self._block_area = (block * block).astype(np.float32)[:, None, None]
         self._half_sides = [float(h) for h in self._half_side]
 
+    def blank(self, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
+        """Zeroed buffers for ``n`` canvases of ``dtype``: padded pixels and tables (or None)."""
+        padded = np.zeros((n, *self.padded_shape), dtype=dtype)
+        if self.num_scales == 1:
+            return padded, None
+        table_dtype = np.int32 if np.dtype(dtype) == np.uint8 else np.float64
+        return padded, np.zeros((n, *self.table_shape), dtype=table_dtype)
+
+    def interior(self, padded: np.ndarray) -> np.ndarray:
+        """The canvas part of padded pixels (a view)."""
+        p = self.pad
+        height, width = self.canvas_shape
+        return padded[:, p : p + height, p : p + width]
+
     def prepare(
         self,
         canvases: np.ndarray,
@@ -73,25 +87,25 @@ class Retina:
         """Zero-padded pixels ``(N, H+2p, W+2p)`` and summed-area tables ``(N, H+1, W+1)``.
 
         The tables are int32 for uint8 canvases (exact), float64 otherwise, and None when
-        there is only one scale. ``padded``/``tables`` may be buffers from an earlier call
-        to fill in place (their zero borders are kept), which saves the allocation.
+        there is only one scale. ``padded``/``tables`` may be buffers from ``blank`` to fill
+        in place (their zero borders are kept), which saves allocating.
         """
-        n, height, width = canvases.shape
-        p = self.pad
         if padded is None:
-            padded = np.zeros((n, *self.padded_shape), dtype=canvases.dtype)
-        padded[:, p : p + height, p : p + width] = canvases
-        if self.num_scales == 1:
-            return padded, None
+            padded, tables = self.blank(len(canvases), canvases.dtype)
+        self.interior(padded)[...] = canvases
+        self.build_tables(padded, tables)
+        return padded, tables
+
+    def build_tables(self, padded: np.ndarray, tables: np.ndarray | None) -> None:
+        """Fill ``tables`` (unless None) with the summed-area tables of the padded canvases."""
         if tables is None:
-            dtype = np.int32 if canvases.dtype == np.uint8 else np.float64
-            tables = np.zeros((n, height + 1, width + 1), dtype=dtype)
+            return
+        canvases = self.interior(padded)
         inner = tables[:, 1:, 1:]
         inner[:, 0] = canvases[:, 0]
-        for row in range(1, height):  # a row at a time: contiguous adds, fast in numpy
+        for row in range(1, self.canvas_shape[0]):  # a row at a time: contiguous adds
             np.add(inner[:, row - 1], canvases[:, row], out=inner[:, row])
         np.add.accumulate(inner, axis=2, out=inner)
-        return padded, tables
 
     def patch_origins(self, locations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First canvas row and column of every patch: two ``(N, k)`` int arrays."""
@@ -107,15 +121,17 @@ class Retina:
         slots: np.ndarray,
         locations: np.ndarray,
         value_scale: float,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Glimpses ``(N, k, g, g)`` float32 at ``locations`` ``(N, 2)``.
+        """Glimpses ``(N, k, g, g)`` float32 at ``locations`` ``(N, 2)`` (into ``out``).
 
         Env ``i`` reads canvas ``slots[i]`` of ``padded``/``tables`` (as made by
         ``prepare``); ``value_scale`` maps stored values to [0, 1] (1/255 for uint8).
         """
         n, g, k = len(slots), self.glimpse_size, self.num_scales
         first_row, first_col = self.patch_origins(locations)
-        out = np.empty((n, k, g, g), dtype=np.float32)
+        if out is None:
+            out = np.empty((n, k, g, g), dtype=np.float32)
         padded_h, padded_w = self.padded_shape
         start = (
             (slots * padded_h + first_row[:, 0] + self.pad) * padded_w + first_col[:, 0] + self.pad

@@ -182,7 +182,7 @@ def check_action_type(action_type: str) -> None:
 
 
 def make_sb3_vec_env(
-    env_id: str = "GlimpseMNIST-v0", num_envs: int = 8, seed: int | None = None, **kwargs: Any
+    env_id: str, num_envs: int, seed: int | None = None, **kwargs: Any
 ) -> SB3VecEnv:
     """Build ``SB3VecEnv(gymnasium.make_vec(env_id, num_envs, autoreset_mode=SAME_STEP))``.
 
@@ -201,8 +201,9 @@ def make_sb3_vec_env(
     return env
 
 
-def _batched_seeds(seeds: list[int | None]) -> list[int] | None:
-    """SB3's per-env seeds as one list for ``GlimpseVectorEnv.reset`` (None: no reseed)."""
+def _batched_seeds(seeds: list[int | None]) -> int | list[int] | None:
+    """SB3's per-env seeds for ``GlimpseVectorEnv.reset``: None (no reseed), the first seed
+    when they count up from it (as ``seed()`` makes them), else the list."""
     if all(seed is None for seed in seeds):
         return None
     if any(seed is None for seed in seeds):
@@ -210,7 +211,8 @@ def _batched_seeds(seeds: list[int | None]) -> list[int] | None:
             "SB3VecEnv reseeds all its envs together; give every env a seed (use seed()), "
             f"got {seeds}"
         )
-    return [int(seed) for seed in seeds]
+    seeds = [int(seed) for seed in seeds]
+    return seeds[0] if seeds == list(range(seeds[0], seeds[0] + len(seeds))) else seeds
 
 
 def _batched_options(options: list[dict[str, Any]]) -> dict[str, Any] | None:
