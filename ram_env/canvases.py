@@ -107,13 +107,14 @@ class CanvasSource:
     def compose(
         self, u: np.ndarray, image_index: np.ndarray, out: np.ndarray | None = None, margin: int = 0
     ) -> np.ndarray:
-        """Paste clutter, then the digit, onto blank canvases; add and clip.
+        """Put the digit and the clutter pieces on blank canvases; add and clip.
 
         ``out``: a C-contiguous, zeroed ``(N, H + 2 * margin, W + 2 * margin)`` array of the
         images' dtype to draw into (the canvas sits ``margin`` pixels from each edge), so a
-        caller can compose straight into its padded buffer. Each paste is one flat gather,
-        add, clip and scatter over the whole batch: only pasted pixels are touched, and
-        clipping after every paste equals clipping the sum (all values are non-negative).
+        caller can compose straight into its padded buffer. The digit is one flat scatter
+        over the whole batch, each clutter piece one flat gather, add, clip and scatter: only
+        pasted pixels are touched, and since all values are non-negative, clipping after
+        every paste equals clipping the sum, in any order.
         """
         n = len(image_index)
         height, width = self.canvas_shape
@@ -124,6 +125,11 @@ class CanvasSource:
         canvas_base = np.arange(n) * (out_h * out_w) + margin * out_w + margin
         image_h, image_w = self.images.shape[1:]
         flat_images = self.images.reshape(-1)
+        digit_r = counter_rng.integers(u[:, STREAM_DIGIT_POSITION], height - image_h + 1)
+        digit_c = counter_rng.integers(u[:, STREAM_DIGIT_POSITION + 1], width - image_w + 1)
+        digit_offsets = (np.arange(image_h) * out_w)[:, None] + np.arange(image_w)
+        digit_start = canvas_base + digit_r * out_w + digit_c
+        flat_out[digit_start[:, None, None] + digit_offsets] = self.images[image_index]
         size = self.spec.clutter_size
         crop_offsets = (np.arange(size) * image_w)[:, None] + np.arange(size)
         paste_offsets = (np.arange(size) * out_w)[:, None] + np.arange(size)
@@ -139,13 +145,6 @@ class CanvasSource:
             crop = np.take(flat_images, crop_start[:, None, None] + crop_offsets)
             paste_start = canvas_base + paste_r * out_w + paste_c
             self._add_clipped(flat_out, paste_start[:, None, None] + paste_offsets, crop)
-        digit_r = counter_rng.integers(u[:, STREAM_DIGIT_POSITION], height - image_h + 1)
-        digit_c = counter_rng.integers(u[:, STREAM_DIGIT_POSITION + 1], width - image_w + 1)
-        digit_offsets = (np.arange(image_h) * out_w)[:, None] + np.arange(image_w)
-        digit_start = canvas_base + digit_r * out_w + digit_c
-        self._add_clipped(
-            flat_out, digit_start[:, None, None] + digit_offsets, self.images[image_index]
-        )
         return out
 
     def _add_clipped(self, flat: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
@@ -169,9 +168,12 @@ class CanvasSource:
         path = cache_dir / f"{name}-v{CANVAS_VERSION}.npy"
         digest_path = path.with_suffix(".sha256")
         if path.exists() and digest_path.exists():
-            canvases = np.load(path)
-            if _sha256(canvases) == digest_path.read_text().strip():
-                return canvases
+            try:
+                canvases = np.load(path)
+                if _sha256(canvases) == digest_path.read_text().strip():
+                    return canvases
+            except (OSError, ValueError, EOFError):  # truncated or garbage: rebuild below
+                pass
             print(
                 f"ram_env: cached canvases {path} failed verification; rebuilding", file=sys.stderr
             )

@@ -29,7 +29,9 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 
 def key_from_seed(seeds: np.ndarray | int) -> np.ndarray:
-    """Turn integer seeds (any size, non-negative) into well-mixed uint64 keys."""
+    """Turn non-negative integer seeds into well-mixed uint64 keys (huge ints are folded)."""
+    if np.isscalar(seeds) and int(seeds) >= 1 << 64:  # fold huge Python ints to 64 bits
+        seeds = int(seeds) % (1 << 64)
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint64))
     with np.errstate(over="ignore"):
         return mix64(mix64(seeds + _GOLDEN) + _GOLDEN)

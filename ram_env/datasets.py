@@ -52,14 +52,18 @@ def build_canvas_source(
 def _override(spec: CanvasSpec, canvas_size, num_clutter) -> CanvasSpec:
     if canvas_size is not None:
         size = (canvas_size, canvas_size) if np.isscalar(canvas_size) else tuple(canvas_size)
-        if len(size) != 2 or any(int(s) != s or s < 1 for s in size):
+        if len(size) != 2 or not all(_is_int(s) and s >= 1 for s in size):
             raise ValueError(f"canvas_size must be a positive int or (H, W), got {canvas_size!r}")
         spec = CanvasSpec(tuple(int(s) for s in size), spec.num_clutter, spec.clutter_size)
     if num_clutter is not None:
-        if int(num_clutter) != num_clutter or num_clutter < 0:
+        if not _is_int(num_clutter) or num_clutter < 0:
             raise ValueError(f"num_clutter must be a non-negative int, got {num_clutter!r}")
         spec = CanvasSpec(spec.canvas_size, int(num_clutter), spec.clutter_size)
     return spec
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _user_arrays(images, labels, image_folder, num_classes):

@@ -138,13 +138,14 @@ class EpisodeBatch:
             return self.task.source.images[self.image_index[env]]
         return self.task.retina.interior(self.padded[env : env + 1])[0]
 
-    def seed(self, seeds: np.ndarray | None) -> None:
-        """Restart every env's random stream: from ``seeds`` (N ints) or from OS entropy."""
+    def seed(self, seeds: np.ndarray | int | None) -> None:
+        """Restart every env's random stream: from ``seeds`` (N ints, or one int for a batch of
+        one) or from OS entropy."""
         if seeds is None:
             entropy = np.random.SeedSequence().generate_state(self.num_envs, dtype=np.uint64)
             self.keys = counter_rng.key_from_seed(entropy)
         else:
-            self.keys = counter_rng.key_from_seed(np.asarray(seeds, dtype=np.uint64))
+            self.keys = counter_rng.key_from_seed(seeds)
         self.episodes[:] = 0
         self.seeded = True
 

@@ -125,7 +125,7 @@ class GlimpseEnv(gym.Env):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None:
-            self._batch.seed(np.array([seed]))
+            self._batch.seed(seed)
         image_index = _image_index_option(options, 1, self.task.num_images)
         self._batch.reset(image_index=image_index)
         self._needs_reset = False

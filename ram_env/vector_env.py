@@ -92,11 +92,15 @@ class GlimpseVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        super().reset(seed=seed)
-        if seed is not None:
-            seeds = np.arange(self.num_envs) + seed if np.isscalar(seed) else np.asarray(seed)
-            if seeds.shape != (self.num_envs,):
+        if seed is None or np.isscalar(seed):
+            super().reset(seed=seed)
+            seeds = None if seed is None else _consecutive_seeds(seed, self.num_envs)
+        else:
+            seeds = np.asarray(seed)
+            if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu":
                 raise ValueError(f"seed must be an int or {self.num_envs} ints, got {seed!r}")
+            super().reset(seed=int(seeds[0]))
+        if seeds is not None:
             self._batch.seed(seeds)
         image_index = _image_index_option(options, self.num_envs, self.task.num_images)
         self._batch.reset(image_index=image_index)
@@ -143,6 +147,12 @@ class GlimpseVectorEnv(VectorEnv):
             observation = _merge(observation, batch.observe(), terminated)
         truncated = np.zeros(self.num_envs, dtype=bool)
         return observation, rewards, terminated, truncated, infos
+
+
+def _consecutive_seeds(seed: int, num_envs: int) -> np.ndarray:
+    """``seed + i`` for every env, wrapping at 2**64 like the single env's key derivation."""
+    with np.errstate(over="ignore"):
+        return np.arange(num_envs, dtype=np.uint64) + np.uint64(int(seed) % (1 << 64))
 
 
 def _merge(old: dict, new: dict, take_new: np.ndarray) -> dict:

@@ -1,0 +1,323 @@
+"""The agent on synthetic images (no MNIST needed): shapes, gradient flow, checkpoints,
+evaluation."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import gymnasium
+import numpy as np
+import pytest
+import torch
+
+import ram_env  # noqa: F401
+from agents.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    restore_rng_states,
+    rng_states,
+    save_checkpoint,
+)
+from agents.evaluation import evaluate
+from agents.ram_policy import (
+    CORE_TYPES,
+    GlimpseNetwork,
+    LocationNetwork,
+    RAMConfig,
+    RecurrentAttentionModel,
+)
+from agents.reinforce import (
+    ReinforceConfig,
+    collect_rollout,
+    compute_losses,
+    learning_rate,
+    load_model,
+    make_optimizer,
+    update,
+)
+from agents.rollout import scores_action
+
+NUM_CLASSES = 10
+
+
+def make_env(num_envs: int = 16, labels: np.ndarray | None = None, split: str = "train",
+             num_images: int = 40) -> gymnasium.vector.VectorEnv:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (num_images, 28, 28), dtype=np.uint8)
+    if labels is None:
+        labels = np.arange(num_images) % NUM_CLASSES
+    return gymnasium.make_vec(
+        "GlimpseMNIST-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED, split=split, images=images,
+        labels=labels, num_classes=NUM_CLASSES,
+    )
+
+
+def make_model(env, core: str = "rnn", **options) -> RecurrentAttentionModel:
+    torch.manual_seed(0)
+    return RecurrentAttentionModel.from_spaces(
+        env.single_observation_space, env.single_action_space, core=core, **options
+    )
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@pytest.mark.parametrize("core", CORE_TYPES)
+def test_step_shapes_for_every_core(core):
+    config = RAMConfig(num_scales=3, glimpse_size=12, num_classes=NUM_CLASSES, core=core)
+    model = RecurrentAttentionModel(config)
+    state = model.initial_state(5)
+    assert len(state) == (2 if core == "lstm" else 1)
+    for _ in range(3):
+        out = model.step(torch.rand(5, 3, 12, 12), torch.rand(5, 2) * 2 - 1, state)
+        state = out.state
+        assert out.hidden.shape == (5, 256)
+        assert out.location_mean.shape == (5, 2)
+        assert out.location_mean.abs().max() <= 1
+        assert out.baseline.shape == (5,)
+        assert all(s.shape == (5, 256) for s in state)
+    assert model.classify(out.hidden).shape == (5, NUM_CLASSES)
+
+
+def test_config_from_env_spaces_and_validation():
+    env = make_env(num_envs=2)
+    config = RAMConfig.from_spaces(env.single_observation_space, env.single_action_space)
+    assert (config.num_scales, config.glimpse_size, config.num_classes) == (1, 8, NUM_CLASSES)
+    assert RAMConfig(**config.to_dict()) == config
+    with pytest.raises(ValueError, match="core"):
+        RAMConfig(1, 8, 10, core="transformer")
+    with pytest.raises(ValueError, match="location_std"):
+        RAMConfig(1, 8, 10, location_std=0.0)
+
+
+def test_glimpse_network_works_alone_as_a_feature_extractor():
+    network = GlimpseNetwork(num_scales=2, glimpse_size=6)
+    features = network(torch.rand(4, 2, 6, 6), torch.zeros(4, 2))
+    assert features.shape == (4, network.features_dim) and (features >= 0).all()
+
+
+def test_sampled_location_is_detached_but_its_log_prob_is_not():
+    network = LocationNetwork(hidden_size=8, std=0.2)
+    hidden = torch.rand(6, 8)
+    mean = network(hidden)
+    location, log_prob = network.sample(mean, torch.Generator().manual_seed(0))
+    assert not location.requires_grad and log_prob.requires_grad
+    (grad,) = torch.autograd.grad(log_prob.sum(), mean)
+    torch.testing.assert_close(grad, (location - mean.detach()) / 0.2**2)
+    reference = torch.distributions.Normal(mean, 0.2).log_prob(location).sum(-1)
+    torch.testing.assert_close(log_prob, reference)
+
+
+def test_learned_std_is_a_parameter_and_fixed_std_is_not():
+    assert "log_std" in dict(LocationNetwork(8, 0.1, learn_std=True).named_parameters())
+    assert "log_std" not in dict(LocationNetwork(8, 0.1).named_parameters())
+
+
+# --------------------------------------------------------------------------- gradient flow
+
+
+def test_one_update_changes_the_location_network():
+    env = make_env()
+    model = make_model(env)
+    optimizer = make_optimizer(model, ReinforceConfig())
+    before = copy.deepcopy(model.location_network.mean_layer.weight.detach())
+    update(model, optimizer, env, ReinforceConfig(batch_size=16, seed=1), update_index=0)
+    assert not torch.equal(before, model.location_network.mean_layer.weight)
+
+
+def test_no_location_change_when_the_advantage_is_zero():
+    """Every episode earns reward 1 and the baseline predicts exactly 1: no policy gradient."""
+    env = make_env(labels=np.zeros(40, dtype=np.int64))
+    model = make_model(env)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.copy_(torch.arange(NUM_CLASSES, 0, -1).float())  # argmax 0
+        model.baseline_layer.weight.zero_()
+        model.baseline_layer.bias.fill_(1.0)
+    optimizer = make_optimizer(model, ReinforceConfig())
+    before = copy.deepcopy(model.location_network.state_dict())
+    stats = update(model, optimizer, env, ReinforceConfig(batch_size=16), update_index=0)
+    assert stats[4] == 1.0  # every episode was right
+    for name, tensor in model.location_network.state_dict().items():
+        assert torch.equal(before[name], tensor), name
+
+
+def test_reinforce_gradient_reaches_core_and_glimpse_network():
+    env = make_env()
+    model = make_model(env)
+    rollout = collect_rollout(model, env, seed=3, sample_class=False)
+    compute_losses(rollout).location.backward()
+    for module in (model.location_network, model.core, model.glimpse_network.what):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in module.parameters())
+    assert model.classifier.weight.grad is None
+
+
+def test_baseline_loss_does_not_reach_the_core():
+    env = make_env()
+    model = make_model(env)
+    rollout = collect_rollout(model, env, seed=3, sample_class=False)
+    compute_losses(rollout).baseline.backward()
+    assert model.baseline_layer.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.core.parameters())
+
+
+def test_reinforce_loss_trains_the_classifier_by_policy_gradient():
+    env = make_env()
+    model = make_model(env)
+    rollout = collect_rollout(model, env, seed=3, sample_class=True)
+    assert rollout.class_log_prob is not None and rollout.class_log_prob.shape == (16,)
+    compute_losses(rollout).classification.backward()
+    assert model.classifier.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("core", CORE_TYPES)
+def test_rollout_shapes_and_accumulated_batches(core):
+    env = make_env(num_envs=8)
+    model = make_model(env, core=core)
+    rollout = collect_rollout(model, env, seed=0, sample_class=False)
+    assert rollout.location_log_probs.shape == (5, 8)
+    assert rollout.baselines.shape == (6, 8)
+    assert rollout.logits.shape == (8, NUM_CLASSES)
+    assert set(rollout.rewards.tolist()) <= {0.0, 1.0}
+    config = ReinforceConfig(batch_size=16, num_envs=8)
+    stats = update(model, make_optimizer(model, config), env, config, update_index=0)
+    assert stats.shape == (5,) and torch.isfinite(stats).all()
+
+
+def test_updates_are_reproducible_from_seed_and_index():
+    env = make_env()
+    results = []
+    for _ in range(2):
+        model = make_model(env)
+        optimizer = make_optimizer(model, ReinforceConfig())
+        for index in range(2):
+            update(model, optimizer, env, ReinforceConfig(batch_size=16, seed=5), index)
+        results.append(model.state_dict())
+    for name in results[0]:
+        assert torch.equal(results[0][name], results[1][name]), name
+
+
+def test_env_hands_out_fresh_arrays():
+    """Observations are shared with torch without a copy; that needs a new array per step."""
+    env = make_env(num_envs=4)
+    first, _ = env.reset(seed=0)
+    second, *_ = env.step(scores_action(torch.zeros(4, 2), None, NUM_CLASSES))
+    assert not np.shares_memory(first["glimpse"], second["glimpse"])
+
+
+def test_learning_rate_schedules():
+    config = ReinforceConfig(lr=1.0, lr_schedule="cosine")
+    assert learning_rate(config, 0.0) == 1.0
+    assert learning_rate(config, 0.5) == pytest.approx(0.5)
+    assert learning_rate(config, 1.0) == pytest.approx(0.0)
+    assert learning_rate(ReinforceConfig(lr=2.0, lr_schedule="linear"), 0.25) == 1.5
+    assert learning_rate(ReinforceConfig(lr=2.0, lr_schedule="constant"), 0.9) == 2.0
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def test_evaluation_scores_every_image_once_whatever_the_batch():
+    model = make_model(make_env(num_envs=2))
+    results = [evaluate(model, make_env(num_envs=n, split="validation"), seed=1)
+               for n in (16, 40)]
+    assert results[0].n == results[1].n == 40
+    assert results[0].accuracy == results[1].accuracy
+    assert results[0].accuracy + results[0].error == pytest.approx(100.0)
+    again = evaluate(model, make_env(num_envs=16, split="validation"), seed=1)
+    assert again == results[0]
+    sampled = evaluate(model, make_env(num_envs=16, split="validation"), mc=3, seed=1)
+    assert sampled.mc == 3 and sampled.n == 40
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _payload(model, optimizer) -> dict:
+    return {"algo": "reinforce", "config": {"seed": 3}, "model_config": model.config.to_dict(),
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "rng": rng_states()}
+
+
+def test_checkpoint_round_trip_with_weights_only(tmp_path):
+    env = make_env(num_envs=8)
+    model = make_model(env, core="lstm")
+    optimizer = make_optimizer(model, ReinforceConfig())
+    update(model, optimizer, env, ReinforceConfig(batch_size=8), 0)
+    path = save_checkpoint(tmp_path / "last.pt", _payload(model, optimizer))
+    raw = torch.load(path, weights_only=True)  # plain types and tensors only
+    assert raw["format"] == "ram-env-agent"
+    loaded = load_model(load_checkpoint(path))
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, loaded.state_dict()[name])
+    fresh = make_optimizer(loaded, ReinforceConfig())
+    fresh.load_state_dict(raw["optimizer"])
+    assert fresh.state_dict()["state"].keys() == optimizer.state_dict()["state"].keys()
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    env = make_env(num_envs=2)
+    model = make_model(env)
+    optimizer = make_optimizer(model, ReinforceConfig())
+    path = save_checkpoint(tmp_path / "last.pt", _payload(model, optimizer))
+    good = path.read_bytes()
+
+    def failing_save(obj, file):
+        file.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("agents.checkpoint.torch.save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, _payload(model, optimizer))
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file left
+
+
+class _Exploit:
+    ran = False
+
+    def __reduce__(self):
+        return (setattr, (_Exploit, "ran", True))
+
+
+@pytest.mark.parametrize("content", ["garbage", "truncated", "pickle", "foreign", "missing"])
+def test_unusable_checkpoints_raise_a_clear_error(tmp_path, content):
+    path = tmp_path / "bad.pt"
+    if content == "garbage":
+        path.write_bytes(b"\x00not a checkpoint at all" * 10)
+    elif content == "truncated":
+        model = RecurrentAttentionModel(RAMConfig(1, 8, 10))
+        save_checkpoint(path, {"algo": "reinforce", "config": {},
+                               "model_config": model.config.to_dict(),
+                               "model": model.state_dict()})
+        path.write_bytes(path.read_bytes()[:5000])
+    elif content == "pickle":  # arbitrary objects are refused, their code never runs
+        torch.save({"format": "ram-env-agent", "evil": _Exploit()}, path)
+    elif content == "foreign":
+        torch.save({"weights": torch.zeros(3)}, path)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert not _Exploit.ran
+
+
+def test_checkpoint_that_does_not_fit_its_model_is_refused(tmp_path):
+    model = RecurrentAttentionModel(RAMConfig(1, 8, 10))
+    model_config = {**model.config.to_dict(), "glimpse_size": 12}
+    path = save_checkpoint(tmp_path / "x.pt", {"algo": "reinforce", "config": {},
+                                               "model_config": model_config,
+                                               "model": model.state_dict()})
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_model(load_checkpoint(path))
+
+
+def test_rng_states_round_trip():
+    states = rng_states()
+    pickle.dumps(states)  # plain types
+    expected = (torch.rand(3), np.random.rand(3), __import__("random").random())
+    restore_rng_states(states)
+    again = (torch.rand(3), np.random.rand(3), __import__("random").random())
+    assert torch.equal(expected[0], again[0]) and np.array_equal(expected[1], again[1])
+    assert expected[2] == again[2]

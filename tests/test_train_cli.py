@@ -1,0 +1,171 @@
+"""``train.py``: flag checking, tiny end-to-end runs, resuming, evaluation, reproducibility.
+
+Runs go through ``train.main(argv)`` in-process (fast). Tests that train or evaluate need
+the real MNIST data and are marked ``mnist``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+
+import pytest
+import torch
+
+import train
+from agents import reinforce
+from agents.checkpoint import load_checkpoint, save_checkpoint
+
+TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "2"]
+TIMING_COLUMNS = {"minutes", "images_per_second"}
+
+
+def run(argv: list[str]) -> int:
+    return train.main([str(arg) for arg in argv])
+
+
+def read_metrics(folder) -> list[dict[str, str]]:
+    with (folder / "metrics.csv").open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in rows]
+
+
+# --------------------------------------------------------------------------- bad flags
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--epochs", "-1"], "positive integer"),
+    (["--epochs", "0"], "positive integer"),
+    (["--glimpse-size", "0"], "positive integer"),
+    (["--glimpses", "two"], "positive integer"),
+    (["--env", "NoSuchEnv-v0"], "unknown env id"),
+    (["--lr", "abc"], "positive number"),
+    (["--lr", "nan"], "positive number"),
+    (["--std", "0"], "positive number"),
+    (["--train-minutes", "-5"], "positive number"),
+    (["--seed", "-3"], "non-negative integer"),
+    (["--mc", "0"], "positive integer"),
+    (["--core", "cnn"], "invalid choice"),
+    (["--algo", "muzero"], "invalid choice"),
+    (["--device", "tpu:9"], "device"),
+    (["--batch-size", "100", "--num-envs", "30"], "not a multiple"),
+    (["--resume"], "needs --out"),
+    (["--plot-glimpses", "x.gif"], "needs --eval"),
+])
+def test_bad_flags_are_rejected_with_a_message(flags, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        run(flags + ["--out", tmp_path / "run"] if "--resume" not in flags else flags)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_checkpoint_is_a_clear_error(capsys, tmp_path):
+    assert run(["--eval", tmp_path / "nope.pt"]) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint not found" in err and "Traceback" not in err
+
+
+def test_corrupt_checkpoint_is_a_clear_error(capsys, tmp_path):
+    path = tmp_path / "best.pt"
+    path.write_bytes(b"PK\x03\x04 definitely not a zip")
+    assert run(["--eval", path]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read checkpoint" in err and "Traceback" not in err
+
+
+def test_checkpoint_of_another_shape_is_a_clear_error(capsys, tmp_path):
+    model = reinforce.RecurrentAttentionModel(reinforce.RAMConfig(1, 8, 10))
+    path = save_checkpoint(tmp_path / "best.pt", {
+        "algo": "reinforce", "config": reinforce.ReinforceConfig().to_dict(),
+        "model_config": {**model.config.to_dict(), "hidden_size": 64},
+        "model": model.state_dict(),
+    })
+    assert run(["--eval", path]) == 2
+    assert "does not fit" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- real runs
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny training run shared by the tests that only read its outputs."""
+    out = tmp_path_factory.mktemp("tiny")
+    assert run(["--max-images", 256, "--out", out, *TINY]) == 0
+    return out
+
+
+@pytest.mark.mnist
+def test_tiny_run_writes_metrics_and_checkpoints(tiny_run):
+    rows = read_metrics(tiny_run)
+    assert len(rows) == 1 and rows[0]["images"] == "256" and rows[0]["epoch"] == "1"
+    assert 0.0 <= float(rows[0]["val_accuracy"]) <= 100.0
+    for name in ("last.pt", "best.pt"):
+        checkpoint = torch.load(tiny_run / name, weights_only=True)
+        assert checkpoint["config"]["max_images"] == 256
+        assert checkpoint["progress"]["updates"] == 4
+        assert isinstance(checkpoint["rng"]["torch"], torch.Tensor)
+
+
+@pytest.mark.mnist
+def test_eval_writes_json(tiny_run, capsys):
+    assert run(["--eval", tiny_run / "best.pt", "--split", "test", "--mc", 2]) == 0
+    report = json.loads((tiny_run / "eval-test.json").read_text())
+    assert report["n"] == 10000 and report["mc"] == 2
+    assert report["error"] == pytest.approx(100.0 - report["accuracy"])
+    assert "test error" in capsys.readouterr().out
+
+
+@pytest.mark.mnist
+def test_plot_glimpses(tiny_run):
+    picture = tiny_run / "paths.png"
+    assert run(["--eval", tiny_run / "last.pt", "--split", "validation",
+                "--plot-glimpses", picture, "--plot-count", 2]) == 0
+    assert picture.stat().st_size > 0
+
+
+@pytest.mark.mnist
+def test_existing_run_needs_resume(tiny_run, capsys):
+    with pytest.raises(SystemExit):
+        run(["--max-images", 256, "--out", tiny_run, *TINY])
+    assert "--resume" in capsys.readouterr().err
+
+
+@pytest.mark.mnist
+def test_resume_refuses_a_changed_setting(tiny_run, capsys):
+    with pytest.raises(SystemExit):
+        run(["--out", tiny_run, "--resume", "--lr", "0.5", *TINY])
+    assert "differs from the checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.mnist
+def test_same_seed_same_metrics_and_exact_resume_after_sigint(tmp_path, monkeypatch):
+    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
+    assert run(["--max-images", 384, "--out", straight, *TINY]) == 0
+    assert run(["--max-images", 384, "--out", tmp_path / "again", *TINY]) == 0
+    assert without_timing(read_metrics(straight)) == without_timing(
+        read_metrics(tmp_path / "again"))
+
+    real_update, calls = reinforce.update, []
+
+    def update_then_ctrl_c(*args, **kwargs):
+        calls.append(1)
+        stats = real_update(*args, **kwargs)
+        if len(calls) == 2:
+            signal.raise_signal(signal.SIGINT)  # as if Ctrl-C were pressed now
+        return stats
+
+    monkeypatch.setattr(reinforce, "update", update_then_ctrl_c)
+    assert run(["--max-images", 384, "--out", interrupted, *TINY]) == 130
+    assert load_checkpoint(interrupted / "last.pt")["progress"]["updates"] == 2
+    monkeypatch.setattr(reinforce, "update", real_update)
+    assert run(["--out", interrupted, "--resume", *TINY]) == 0
+    final = [load_checkpoint(folder / "last.pt") for folder in (straight, interrupted)]
+    assert final[1]["progress"]["updates"] == 6
+    for name, tensor in final[0]["model"].items():
+        assert torch.equal(tensor, final[1]["model"][name]), name
+    assert [row["images"] for row in read_metrics(interrupted)] == ["128", "384"]
