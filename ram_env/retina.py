@@ -102,9 +102,12 @@ class Retina:
             return
         canvases = self.interior(padded)
         inner = tables[:, 1:, 1:]
-        inner[:, 0] = canvases[:, 0]
-        for row in range(1, self.canvas_shape[0]):  # a row at a time: contiguous adds
-            np.add(inner[:, row - 1], canvases[:, row], out=inner[:, row])
+        if len(canvases) < 16:  # few canvases: numpy's own row accumulation is quickest
+            np.cumsum(canvases, axis=1, dtype=inner.dtype, out=inner)
+        else:  # many: a row at a time, each add contiguous across the whole batch
+            inner[:, 0] = canvases[:, 0]
+            for row in range(1, self.canvas_shape[0]):
+                np.add(inner[:, row - 1], canvases[:, row], out=inner[:, row])
         np.add.accumulate(inner, axis=2, out=inner)
 
     def patch_origins(self, locations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,17 +178,16 @@ class Retina:
             padded[top : top + g, left : left + g], np.float32(value_scale), out=out[0],
             casting="unsafe",
         )  # fmt: skip
-        for scale in range(1, self.num_scales):
-            steps = self._corner_steps[scale - 1]
-            top = math.floor(row - self._half_sides[scale] + 0.5)
-            left = math.floor(col - self._half_sides[scale] + 0.5)
-            rows = np.clip(steps + top, 0, height)
-            cols = np.clip(steps + left, 0, width)
-            corners = table[rows[:, None], cols[None, :]]
+        if self.num_scales > 1:  # all coarse scales in one gather, as in ``__call__``
+            tops = np.floor(row - self._half_side[1:] + 0.5).astype(np.intp)
+            lefts = np.floor(col - self._half_side[1:] + 0.5).astype(np.intp)
+            rows = np.minimum(np.maximum(tops[:, None] + self._corner_steps, 0), height)
+            cols = np.minimum(np.maximum(lefts[:, None] + self._corner_steps, 0), width)
+            corners = table[rows[:, :, None], cols[:, None, :]]
+            sums = corners[:, 1:, 1:] - corners[:, :-1, 1:]
+            sums -= corners[:, 1:, :-1]
+            sums += corners[:, :-1, :-1]
             np.multiply(
-                np.diff(np.diff(corners, axis=1), axis=0),
-                np.float32(value_scale) / self._block_area[scale - 1],
-                out=out[scale],
-                casting="unsafe",
+                sums, np.float32(value_scale) / self._block_area, out=out[1:], casting="unsafe"
             )
         return out
