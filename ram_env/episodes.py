@@ -9,6 +9,7 @@ trajectories by construction.
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,6 +132,7 @@ class EpisodeBatch:
             self.padded, self.tables = task.retina.blank(num_envs, task.source.images.dtype)
             self.slots = np.arange(num_envs)
         self.parallel = num_envs >= PARALLEL_MIN_ENVS and (os.cpu_count() or 1) > 1
+        self._scratch: dict[int, dict[str, np.ndarray]] = defaultdict(dict)  # per first row
 
     def canvas(self, env: int) -> np.ndarray:
         """The canvas env ``env`` is looking at (for rendering)."""
@@ -247,7 +249,7 @@ class EpisodeBatch:
         def look(rows: slice) -> None:
             task.retina(
                 self.padded, self.tables, self.slots[rows], self.locations[rows],
-                task.value_scale, out=glimpse[rows],
+                task.value_scale, out=glimpse[rows], scratch=self._scratch[rows.start or 0],
             )  # fmt: skip
 
         self._split(look)

@@ -125,13 +125,18 @@ class Retina:
         locations: np.ndarray,
         value_scale: float,
         out: np.ndarray | None = None,
+        scratch: dict[str, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Glimpses ``(N, k, g, g)`` float32 at ``locations`` ``(N, 2)`` (into ``out``).
 
         Env ``i`` reads canvas ``slots[i]`` of ``padded``/``tables`` (as made by
         ``prepare``); ``value_scale`` maps stored values to [0, 1] (1/255 for uint8).
+        ``scratch``: a dict the caller keeps between calls (one per thread) in which the
+        large temporaries are reused; fresh multi-megabyte arrays on every call would cost
+        as much in page faults as the arithmetic itself.
         """
         n, g, k = len(slots), self.glimpse_size, self.num_scales
+        work = _Scratch({} if scratch is None else scratch)
         first_row, first_col = self.patch_origins(locations)
         if out is None:
             out = np.empty((n, k, g, g), dtype=np.float32)
@@ -139,17 +144,26 @@ class Retina:
         start = (
             (slots * padded_h + first_row[:, 0] + self.pad) * padded_w + first_col[:, 0] + self.pad
         )
-        pixels = np.take(padded.reshape(-1), start[:, None, None] + self._pixel_offsets)
+        index = np.add(
+            start[:, None, None], self._pixel_offsets, out=work("pixel_index", (n, g, g))
+        )
+        pixels = np.take(padded.reshape(-1), index, out=work("pixels", (n, g, g), padded.dtype))
         np.multiply(pixels, np.float32(value_scale), out=out[:, 0], casting="unsafe")
         if k > 1:
             height, width = self.canvas_shape
             rows = np.clip(first_row[:, 1:, None] + self._corner_steps, 0, height)
             cols = np.clip(first_col[:, 1:, None] + self._corner_steps, 0, width)
             rows += (slots * (height + 1))[:, None, None]
-            corners = np.take(
-                tables.reshape(-1), (rows * (width + 1))[:, :, :, None] + cols[:, :, None, :]
+            rows *= width + 1
+            shape = (n, k - 1, g + 1, g + 1)
+            index = np.add(
+                rows[:, :, :, None], cols[:, :, None, :], out=work("corner_index", shape)
             )
-            sums = np.diff(np.diff(corners, axis=3), axis=2)
+            corners = np.take(tables.reshape(-1), index, out=work("corners", shape, tables.dtype))
+            sums = work("sums", (n, k - 1, g, g), tables.dtype)
+            np.subtract(corners[:, :, 1:, 1:], corners[:, :, :-1, 1:], out=sums)
+            np.subtract(sums, corners[:, :, 1:, :-1], out=sums)
+            np.add(sums, corners[:, :, :-1, :-1], out=sums)
             np.multiply(
                 sums, np.float32(value_scale) / self._block_area, out=out[:, 1:], casting="unsafe"
             )
@@ -191,3 +205,16 @@ class Retina:
                 sums, np.float32(value_scale) / self._block_area, out=out[1:], casting="unsafe"
             )
         return out
+
+
+class _Scratch:
+    """Hands out reusable arrays from a dict, by name, shape and dtype."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.arrays = arrays
+
+    def __call__(self, name: str, shape: tuple[int, ...], dtype=np.intp) -> np.ndarray:
+        array = self.arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self.arrays[name] = np.empty(shape, dtype=dtype)
+        return array
