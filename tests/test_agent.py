@@ -41,16 +41,31 @@ from agents.rollout import scores_action
 NUM_CLASSES = 10
 
 
-def make_env(num_envs: int = 16, labels: np.ndarray | None = None, split: str = "train",
-             num_images: int = 40) -> gymnasium.vector.VectorEnv:
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small models run best on one thread, and a busy machine cannot stall it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_env(
+    num_envs: int = 16, labels: np.ndarray | None = None, split: str = "train", num_images: int = 40
+) -> gymnasium.vector.VectorEnv:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (num_images, 28, 28), dtype=np.uint8)
     if labels is None:
         labels = np.arange(num_images) % NUM_CLASSES
     return gymnasium.make_vec(
-        "GlimpseMNIST-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
-        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED, split=split, images=images,
-        labels=labels, num_classes=NUM_CLASSES,
+        "GlimpseMNIST-v0",
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
+        split=split,
+        images=images,
+        labels=labels,
+        num_classes=NUM_CLASSES,
     )
 
 
@@ -96,6 +111,20 @@ def test_glimpse_network_works_alone_as_a_feature_extractor():
     network = GlimpseNetwork(num_scales=2, glimpse_size=6)
     features = network(torch.rand(4, 2, 6, 6), torch.zeros(4, 2))
     assert features.shape == (4, network.features_dim) and (features >= 0).all()
+
+
+def test_fused_layers_compute_the_papers_formulas():
+    config = RAMConfig(num_scales=1, glimpse_size=8, num_classes=NUM_CLASSES)
+    model = RecurrentAttentionModel(config)
+    glimpse, location = torch.rand(4, 1, 8, 8), torch.rand(4, 2) * 2 - 1
+    net = model.glimpse_network
+    h_g, h_l = torch.relu(net.what(glimpse.flatten(1))), torch.relu(net.where(location))
+    g = torch.relu(net.what_out(h_g) + net.where_out(h_l))
+    torch.testing.assert_close(net(glimpse, location), g)
+    previous = torch.rand(4, 256)
+    core = model.core
+    expected = torch.relu(core.input_to_hidden(g) + core.hidden_to_hidden(previous))
+    torch.testing.assert_close(core(g, (previous,))[0], expected)
 
 
 def test_sampled_location_is_detached_but_its_log_prob_is_not():
@@ -221,8 +250,7 @@ def test_learning_rate_schedules():
 
 def test_evaluation_scores_every_image_once_whatever_the_batch():
     model = make_model(make_env(num_envs=2))
-    results = [evaluate(model, make_env(num_envs=n, split="validation"), seed=1)
-               for n in (16, 40)]
+    results = [evaluate(model, make_env(num_envs=n, split="validation"), seed=1) for n in (16, 40)]
     assert results[0].n == results[1].n == 40
     assert results[0].accuracy == results[1].accuracy
     assert results[0].accuracy + results[0].error == pytest.approx(100.0)
@@ -236,9 +264,14 @@ def test_evaluation_scores_every_image_once_whatever_the_batch():
 
 
 def _payload(model, optimizer) -> dict:
-    return {"algo": "reinforce", "config": {"seed": 3}, "model_config": model.config.to_dict(),
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "rng": rng_states()}
+    return {
+        "algo": "reinforce",
+        "config": {"seed": 3},
+        "model_config": model.config.to_dict(),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "rng": rng_states(),
+    }
 
 
 def test_checkpoint_round_trip_with_weights_only(tmp_path):
@@ -290,9 +323,15 @@ def test_unusable_checkpoints_raise_a_clear_error(tmp_path, content):
         path.write_bytes(b"\x00not a checkpoint at all" * 10)
     elif content == "truncated":
         model = RecurrentAttentionModel(RAMConfig(1, 8, 10))
-        save_checkpoint(path, {"algo": "reinforce", "config": {},
-                               "model_config": model.config.to_dict(),
-                               "model": model.state_dict()})
+        save_checkpoint(
+            path,
+            {
+                "algo": "reinforce",
+                "config": {},
+                "model_config": model.config.to_dict(),
+                "model": model.state_dict(),
+            },
+        )
         path.write_bytes(path.read_bytes()[:5000])
     elif content == "pickle":  # arbitrary objects are refused, their code never runs
         torch.save({"format": "ram-env-agent", "evil": _Exploit()}, path)
@@ -306,9 +345,15 @@ def test_unusable_checkpoints_raise_a_clear_error(tmp_path, content):
 def test_checkpoint_that_does_not_fit_its_model_is_refused(tmp_path):
     model = RecurrentAttentionModel(RAMConfig(1, 8, 10))
     model_config = {**model.config.to_dict(), "glimpse_size": 12}
-    path = save_checkpoint(tmp_path / "x.pt", {"algo": "reinforce", "config": {},
-                                               "model_config": model_config,
-                                               "model": model.state_dict()})
+    path = save_checkpoint(
+        tmp_path / "x.pt",
+        {
+            "algo": "reinforce",
+            "config": {},
+            "model_config": model_config,
+            "model": model.state_dict(),
+        },
+    )
     with pytest.raises(CheckpointError, match="does not fit"):
         load_model(load_checkpoint(path))
 

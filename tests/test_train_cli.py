@@ -17,8 +17,16 @@ import train
 from agents import reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
 
-TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "2"]
+TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "1"]
 TIMING_COLUMNS = {"minutes", "images_per_second"}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small models run best on one thread, and a busy machine cannot stall it."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
 
 
 def run(argv: list[str]) -> int:
@@ -37,25 +45,28 @@ def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------- bad flags
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--epochs", "-1"], "positive integer"),
-    (["--epochs", "0"], "positive integer"),
-    (["--glimpse-size", "0"], "positive integer"),
-    (["--glimpses", "two"], "positive integer"),
-    (["--env", "NoSuchEnv-v0"], "unknown env id"),
-    (["--lr", "abc"], "positive number"),
-    (["--lr", "nan"], "positive number"),
-    (["--std", "0"], "positive number"),
-    (["--train-minutes", "-5"], "positive number"),
-    (["--seed", "-3"], "non-negative integer"),
-    (["--mc", "0"], "positive integer"),
-    (["--core", "cnn"], "invalid choice"),
-    (["--algo", "muzero"], "invalid choice"),
-    (["--device", "tpu:9"], "device"),
-    (["--batch-size", "100", "--num-envs", "30"], "not a multiple"),
-    (["--resume"], "needs --out"),
-    (["--plot-glimpses", "x.gif"], "needs --eval"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--epochs", "-1"], "positive integer"),
+        (["--epochs", "0"], "positive integer"),
+        (["--glimpse-size", "0"], "positive integer"),
+        (["--glimpses", "two"], "positive integer"),
+        (["--env", "NoSuchEnv-v0"], "unknown env id"),
+        (["--lr", "abc"], "positive number"),
+        (["--lr", "nan"], "positive number"),
+        (["--std", "0"], "positive number"),
+        (["--train-minutes", "-5"], "positive number"),
+        (["--seed", "-3"], "non-negative integer"),
+        (["--mc", "0"], "positive integer"),
+        (["--core", "cnn"], "invalid choice"),
+        (["--algo", "muzero"], "invalid choice"),
+        (["--device", "tpu:9"], "device"),
+        (["--batch-size", "100", "--num-envs", "30"], "not a multiple"),
+        (["--resume"], "needs --out"),
+        (["--plot-glimpses", "x.gif"], "needs --eval"),
+    ],
+)
 def test_bad_flags_are_rejected_with_a_message(flags, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         run(flags + ["--out", tmp_path / "run"] if "--resume" not in flags else flags)
@@ -79,11 +90,15 @@ def test_corrupt_checkpoint_is_a_clear_error(capsys, tmp_path):
 
 def test_checkpoint_of_another_shape_is_a_clear_error(capsys, tmp_path):
     model = reinforce.RecurrentAttentionModel(reinforce.RAMConfig(1, 8, 10))
-    path = save_checkpoint(tmp_path / "best.pt", {
-        "algo": "reinforce", "config": reinforce.ReinforceConfig().to_dict(),
-        "model_config": {**model.config.to_dict(), "hidden_size": 64},
-        "model": model.state_dict(),
-    })
+    path = save_checkpoint(
+        tmp_path / "best.pt",
+        {
+            "algo": "reinforce",
+            "config": reinforce.ReinforceConfig().to_dict(),
+            "model_config": {**model.config.to_dict(), "hidden_size": 64},
+            "model": model.state_dict(),
+        },
+    )
     assert run(["--eval", path]) == 2
     assert "does not fit" in capsys.readouterr().err
 
@@ -123,8 +138,21 @@ def test_eval_writes_json(tiny_run, capsys):
 @pytest.mark.mnist
 def test_plot_glimpses(tiny_run):
     picture = tiny_run / "paths.png"
-    assert run(["--eval", tiny_run / "last.pt", "--split", "validation",
-                "--plot-glimpses", picture, "--plot-count", 2]) == 0
+    assert (
+        run(
+            [
+                "--eval",
+                tiny_run / "last.pt",
+                "--split",
+                "validation",
+                "--plot-glimpses",
+                picture,
+                "--plot-count",
+                2,
+            ]
+        )
+        == 0
+    )
     assert picture.stat().st_size > 0
 
 
@@ -148,7 +176,8 @@ def test_same_seed_same_metrics_and_exact_resume_after_sigint(tmp_path, monkeypa
     assert run(["--max-images", 384, "--out", straight, *TINY]) == 0
     assert run(["--max-images", 384, "--out", tmp_path / "again", *TINY]) == 0
     assert without_timing(read_metrics(straight)) == without_timing(
-        read_metrics(tmp_path / "again"))
+        read_metrics(tmp_path / "again")
+    )
 
     real_update, calls = reinforce.update, []
 

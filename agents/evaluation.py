@@ -1,0 +1,115 @@
+"""Scoring a model on a whole split: every image exactly once, in batches, through the env.
+
+With ``mc=1`` the agent looks where its location network's mean points (deterministic, as
+the paper does at test time). With ``mc=N > 1`` it follows N sampled glimpse paths per image
+and averages the N class posteriors before taking the argmax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+
+import ram_env  # noqa: F401  (registers the env ids)
+from agents.ram_policy import RecurrentAttentionModel
+from agents.rollout import derive_seed, observation_to_tensors, scores_action
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Accuracy and error (both in %) over ``n`` images of ``split``."""
+
+    split: str
+    n: int
+    mc: int
+    accuracy: float
+    error: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def make_eval_env(env_id: str, split: str, num_envs: int, **env_kwargs: Any) -> gymnasium.Env:
+    """A vector env over the fixed canvases of ``split``, reset explicitly for every batch."""
+    return gymnasium.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
+        split=split,
+        **env_kwargs,
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    model: RecurrentAttentionModel,
+    env: gymnasium.vector.VectorEnv,
+    mc: int = 1,
+    seed: int = 0,
+    split: str = "",
+) -> EvalResult:
+    """Score ``model`` on every image of the env's split once; ``mc`` paths per image.
+
+    The first (random) location of image j depends only on ``seed`` and j, so a score does
+    not depend on the batch size; with ``mc > 1`` the sampled paths also depend on it.
+    """
+    if mc < 1:
+        raise ValueError(f"mc must be >= 1, got {mc}")
+    was_training = model.training
+    model.eval()
+    unwrapped = env.unwrapped
+    num_envs, num_images = unwrapped.num_envs, unwrapped.num_images
+    correct = 0
+    for start in range(0, num_images, num_envs):
+        image_index = np.arange(start, start + num_envs) % num_images
+        valid = min(num_envs, num_images - start)
+        probabilities = torch.zeros(num_envs, unwrapped.num_classes)
+        labels = None
+        for path in range(mc):
+            # Image j's first location comes from seed path_seed + j - start (env i is
+            # seeded with seed + i): the score does not depend on the batch size.
+            path_seed = derive_seed(seed, path) + start
+            logits, labels = _classify_batch(model, env, image_index, path_seed, sample=mc > 1)
+            probabilities += logits.softmax(-1).cpu()
+        predictions = probabilities.argmax(-1).numpy()
+        correct += int((predictions[:valid] == labels[:valid]).sum())
+    model.train(was_training)
+    accuracy = round(100.0 * correct / num_images, 4)
+    split = split or getattr(getattr(unwrapped, "task", None), "split", "")
+    return EvalResult(
+        split=split, n=num_images, mc=mc, accuracy=accuracy, error=round(100.0 - accuracy, 4)
+    )
+
+
+def _classify_batch(
+    model: RecurrentAttentionModel,
+    env: gymnasium.vector.VectorEnv,
+    image_index: np.ndarray,
+    seed: int,
+    sample: bool,
+) -> tuple[torch.Tensor, np.ndarray]:
+    """One episode per env on the given images: final logits and the true labels."""
+    device = model.classifier.weight.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    observation, _ = env.reset(seed=seed, options={"image_index": image_index})
+    num_glimpses = env.unwrapped.num_glimpses
+    state = model.initial_state(len(image_index))
+    for t in range(num_glimpses):
+        glimpse, location = observation_to_tensors(observation, device)
+        out = model.step(glimpse, location, state)
+        state = out.state
+        if t < num_glimpses - 1:
+            next_location = out.location_mean
+            if sample:
+                next_location, _ = model.location_network.sample(next_location, generator)
+            action = scores_action(next_location, None, model.config.num_classes)
+        else:
+            logits = model.classify(out.hidden)
+            action = scores_action(None, logits.argmax(-1), model.config.num_classes)
+        observation, _, _, _, infos = env.step(action)
+    return logits, infos["label"]

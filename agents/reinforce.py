@@ -1,0 +1,531 @@
+"""REINFORCE with a learned baseline for the Recurrent Attention Model (Mnih et al., 2014).
+
+One update, read top to bottom (``collect_rollout`` then ``compute_losses``):
+
+1. Reset the N training envs (seeded from the run seed and the update index, so an update
+   is a pure function of the seed, its index and the weights; resuming is exact).
+2. For t = 1..T: feed the glimpse and its location to the model; for t < T sample the next
+   location ``l_t ~ N(mu_t, std^2)`` and keep ``log pi(l_t)`` and the baseline ``b_t``; at
+   t = T classify from ``h_T`` and send the decision. The env scores it: R = 1 if correct.
+3. Loss (``--loss hybrid``, the paper's):
+   ``CE(logits, label) - w mean_i sum_t log pi(l_t) (R - b_t).detach() + mean (b_t - R)^2``
+   with ``w = --location-weight`` (see ``compute_losses``). With ``--loss reinforce`` the
+   class is sampled from the softmax too and trained by the same policy gradient from the
+   terminal reward alone (no label is used).
+
+The training loop around it: epochs of ``num_images`` training images, Adam with a
+progress-based LR schedule, validation after every epoch on the fixed validation split,
+``last.pt`` / ``best.pt`` checkpoints, ``metrics.csv``, a clean stop on a time budget or on
+SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import math
+import os
+import random
+import signal
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import gymnasium
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from agents.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    restore_rng_states,
+    rng_states,
+    save_checkpoint,
+)
+from agents.evaluation import EvalResult, evaluate, make_eval_env
+from agents.ram_policy import RAMConfig, RecurrentAttentionModel
+from agents.rollout import derive_seed, observation_to_tensors, scores_action
+
+LOSSES = ("hybrid", "reinforce")
+LR_SCHEDULES = ("constant", "cosine", "linear")
+METRIC_FIELDS = (
+    "epoch",
+    "images",
+    "minutes",
+    "lr",
+    "loss",
+    "loss_classification",
+    "loss_location",
+    "loss_baseline",
+    "train_accuracy",
+    "val_accuracy",
+    "images_per_second",
+)
+
+
+@dataclass
+class ReinforceConfig:
+    """Every setting of a training run; the defaults are the best found on GlimpseMNIST-v0."""
+
+    env_id: str = "GlimpseMNIST-v0"
+    num_glimpses: int | None = None  # None: the env's own setting
+    glimpse_size: int | None = None
+    num_scales: int | None = None
+    core: str = "rnn"
+    hidden_size: int = 256
+    std: float = 0.15
+    learn_std: bool = False
+    loss: str = "hybrid"
+    location_weight: float = 0.03  # weight of the REINFORCE term (1 = the paper's sum)
+    epochs: int = 200
+    train_minutes: float | None = None
+    max_images: int | None = None  # a hard cap on training images (for tests / smoke runs)
+    batch_size: int = 128
+    num_envs: int | None = None  # None: batch_size; fewer accumulates several rollouts
+    lr: float = 2e-3
+    lr_schedule: str = "cosine"
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    eval_batch_size: int = 1000
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ReinforceConfig:
+        known = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """The env settings this run overrides (the others stay the registered ones)."""
+        overrides = {
+            "num_glimpses": self.num_glimpses,
+            "glimpse_size": self.glimpse_size,
+            "num_scales": self.num_scales,
+        }
+        return {key: value for key, value in overrides.items() if value is not None}
+
+    def rollouts_per_update(self) -> int:
+        num_envs = self.num_envs or self.batch_size
+        if self.batch_size % num_envs:
+            raise ValueError(
+                f"batch_size {self.batch_size} is not a multiple of num_envs {num_envs}"
+            )
+        return self.batch_size // num_envs
+
+
+# --------------------------------------------------------------------------- one update
+
+
+class Rollout(NamedTuple):
+    """What one batch of episodes leaves for the loss."""
+
+    location_log_probs: torch.Tensor  # (T-1, N): log pi(l_t) under the non-detached mean
+    baselines: torch.Tensor  # (T, N): b_t, from h_t.detach()
+    logits: torch.Tensor  # (N, K): the classifier on h_T
+    class_log_prob: torch.Tensor | None  # (N,): log pi(class) when the class was sampled
+    rewards: torch.Tensor  # (N,): the episode return (1 correct, 0 wrong)
+    labels: torch.Tensor  # (N,): the true classes, revealed by the env at the end
+
+
+class Losses(NamedTuple):
+    """The loss and its (unweighted) parts, each averaged over the batch."""
+
+    total: torch.Tensor
+    classification: torch.Tensor
+    location: torch.Tensor
+    baseline: torch.Tensor
+
+
+def make_train_env(config: ReinforceConfig) -> gymnasium.vector.VectorEnv:
+    """The training vector env; reset explicitly (and seeded) before every batch."""
+    return gymnasium.make_vec(
+        config.env_id,
+        num_envs=config.num_envs or config.batch_size,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
+        split="train",
+        **config.env_kwargs(),
+    )
+
+
+def collect_rollout(
+    model: RecurrentAttentionModel, env: gymnasium.vector.VectorEnv, seed: int, sample_class: bool
+) -> Rollout:
+    """Run one episode in each env with gradients on; see the module docstring."""
+    device = model.classifier.weight.device
+    num_envs, num_glimpses = env.unwrapped.num_envs, env.unwrapped.num_glimpses
+    num_classes = model.config.num_classes
+    generator = torch.Generator(device=device).manual_seed(seed)
+    observation, _ = env.reset(seed=seed)
+    state = model.initial_state(num_envs)
+    log_probs, baselines = [], []
+    returns = np.zeros(num_envs)
+    class_log_prob = None
+    for t in range(num_glimpses):
+        glimpse, location = observation_to_tensors(observation, device)
+        out = model.step(glimpse, location, state)
+        state = out.state
+        baselines.append(out.baseline)
+        if t < num_glimpses - 1:
+            next_location, log_prob = model.location_network.sample(out.location_mean, generator)
+            log_probs.append(log_prob)
+            action = scores_action(next_location, None, num_classes)
+        else:
+            logits = model.classify(out.hidden)
+            if sample_class:
+                classes = torch.multinomial(logits.detach().softmax(-1), 1, generator=generator)
+                class_log_prob = logits.log_softmax(-1).gather(1, classes).squeeze(1)
+                classes = classes.squeeze(1)
+            else:
+                classes = logits.detach().argmax(-1)
+            action = scores_action(None, classes, num_classes)
+        observation, reward, _, _, infos = env.step(action)
+        returns += reward
+    empty = torch.zeros(0, num_envs, device=device)
+    return Rollout(
+        location_log_probs=torch.stack(log_probs) if log_probs else empty,
+        baselines=torch.stack(baselines),
+        logits=logits,
+        class_log_prob=class_log_prob,
+        rewards=torch.as_tensor(returns, dtype=torch.float32, device=device),
+        labels=torch.as_tensor(infos["label"], device=device),
+    )
+
+
+def compute_losses(rollout: Rollout, location_weight: float = 1.0) -> Losses:
+    """The hybrid loss, or the pure policy-gradient loss when the class was sampled.
+
+    ``location_weight`` scales the REINFORCE term: its gradient, ``(l - mu) / std^2`` per
+    step, is an order of magnitude larger than the cross-entropy's and mostly noise early
+    on; scaled down it still trains the location network and the core, without drowning
+    the classifier's signal.
+    """
+    rewards = rollout.rewards
+    advantages = (rewards - rollout.baselines).detach()  # (T, N)
+    steps = rollout.location_log_probs.shape[0]
+    location = -(rollout.location_log_probs * advantages[:steps]).sum(0).mean()
+    baseline = F.mse_loss(rollout.baselines, rewards.expand_as(rollout.baselines))
+    if rollout.class_log_prob is None:
+        classification = F.cross_entropy(rollout.logits, rollout.labels)
+    else:
+        classification = -(rollout.class_log_prob * advantages[-1]).mean()
+    total = classification + location_weight * location + baseline
+    return Losses(total, classification, location, baseline)
+
+
+def update(
+    model: RecurrentAttentionModel,
+    optimizer: torch.optim.Optimizer,
+    env: gymnasium.vector.VectorEnv,
+    config: ReinforceConfig,
+    update_index: int,
+) -> torch.Tensor:
+    """One optimiser step on ``batch_size`` episodes; returns the detached stats row
+    ``(loss, classification, location, baseline, accuracy)`` averaged over the batch."""
+    rollouts = config.rollouts_per_update()
+    optimizer.zero_grad(set_to_none=True)
+    stats = torch.zeros(5)
+    for part in range(rollouts):
+        seed = derive_seed(config.seed, update_index, part)
+        rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
+        losses = compute_losses(rollout, config.location_weight)
+        (losses.total / rollouts).backward()
+        row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()
+        stats += row / rollouts
+    optimizer.step()
+    return stats
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Progress:
+    """Where a run stands; saved in every checkpoint."""
+
+    updates: int = 0
+    train_seconds: float = 0.0
+    best_val_accuracy: float = -1.0
+    last_val_accuracy: float = -1.0
+
+
+def learning_rate(config: ReinforceConfig, progress: float) -> float:
+    """The LR at ``progress`` in [0, 1] of the run (cosine and linear decay to 0)."""
+    progress = min(max(progress, 0.0), 1.0)
+    if config.lr_schedule == "cosine":
+        return config.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    if config.lr_schedule == "linear":
+        return config.lr * (1.0 - progress)
+    return config.lr
+
+
+class StopRequest:
+    """Turns the first SIGINT/SIGTERM into a flag checked between updates (a second SIGINT
+    interrupts at once), so a stop always leaves a consistent, saved state."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopRequest:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not the main thread: no handlers
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+
+class MetricsLog:
+    """``metrics.csv``: one row per epoch (and one at a stop), appended as the run goes."""
+
+    def __init__(self, path: Path, keep_until_images: int) -> None:
+        self.path = path
+        rows = []
+        if path.exists():  # after a resume, drop rows the checkpoint does not cover
+            with path.open(newline="") as file:
+                rows = [
+                    row for row in csv.DictReader(file) if int(row["images"]) <= keep_until_images
+                ]
+        with path.open("w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=METRIC_FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def append(self, row: dict[str, Any]) -> None:
+        with self.path.open("a", newline="") as file:
+            csv.DictWriter(file, fieldnames=METRIC_FIELDS).writerow(row)
+            file.flush()
+            os.fsync(file.fileno())
+
+
+def build_model(
+    config: ReinforceConfig, env: gymnasium.vector.VectorEnv
+) -> RecurrentAttentionModel:
+    model_config = RAMConfig.from_spaces(
+        env.single_observation_space,
+        env.single_action_space,
+        core=config.core,
+        hidden_size=config.hidden_size,
+        location_std=config.std,
+        learn_std=config.learn_std,
+    )
+    return RecurrentAttentionModel(model_config).to(config.device)
+
+
+def make_optimizer(
+    model: RecurrentAttentionModel, config: ReinforceConfig
+) -> torch.optim.Optimizer:
+    # The fused kernel updates all parameters in one call: several times faster on CPU.
+    try:
+        return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    except (RuntimeError, TypeError):  # an older torch or a device without the fused kernel
+        return torch.optim.Adam(model.parameters(), lr=config.lr)
+
+
+def default_threads() -> int:
+    """All cores up to 4: the model's matrices are too small to gain from more."""
+    return min(4, os.cpu_count() or 1)
+
+
+def train(
+    config: ReinforceConfig,
+    out_dir: str | os.PathLike,
+    resume: bool = False,
+    progress_bar: bool = True,
+) -> dict[str, Any]:
+    """Train (or carry on training) in ``out_dir``; returns a summary of the run."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads or default_threads())
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed % 2**32)
+    random.seed(config.seed)
+
+    env = make_train_env(config)
+    val_env = make_eval_env(
+        config.env_id, "validation", config.eval_batch_size, **config.env_kwargs()
+    )
+    model = build_model(config, env)
+    optimizer = make_optimizer(model, config)
+    progress = Progress()
+    if resume:
+        checkpoint = load_checkpoint(out_dir / "last.pt")
+        _load_state(model, optimizer, checkpoint)
+        progress = Progress(**checkpoint["progress"])
+        restore_rng_states(checkpoint["rng"])
+
+    images_per_update = config.batch_size
+    num_images = env.unwrapped.num_images
+    updates_per_epoch = math.ceil(num_images / images_per_update)
+    total_updates = config.epochs * updates_per_epoch
+    if config.max_images is not None:
+        total_updates = min(total_updates, math.ceil(config.max_images / images_per_update))
+    budget_seconds = None if config.train_minutes is None else 60.0 * config.train_minutes
+    metrics = MetricsLog(out_dir / "metrics.csv", progress.updates * images_per_update)
+    writer = _tensorboard_writer(out_dir)
+
+    def save(name: str) -> None:
+        save_checkpoint(
+            out_dir / name,
+            {
+                "algo": "reinforce",
+                "config": config.to_dict(),
+                "model_config": model.config.to_dict(),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "progress": asdict(progress),
+                "rng": rng_states(),
+            },
+        )
+
+    def end_of_period(epoch_stats: list[torch.Tensor], images_per_second: float) -> None:
+        """Validate, checkpoint, and log one row (an epoch, or the part run before a stop)."""
+        result = evaluate(model, val_env, seed=config.seed, split="validation")
+        clock()
+        progress.last_val_accuracy = result.accuracy
+        if result.accuracy > progress.best_val_accuracy:
+            progress.best_val_accuracy = result.accuracy
+            save("best.pt")
+        save("last.pt")
+        loss, classification, location, baseline, accuracy = torch.stack(epoch_stats).mean(0)
+        row = {
+            "epoch": math.ceil(progress.updates / updates_per_epoch),
+            "images": progress.updates * images_per_update,
+            "minutes": round(progress.train_seconds / 60.0, 3),
+            "lr": optimizer.param_groups[0]["lr"],
+            "loss": float(loss),
+            "loss_classification": float(classification),
+            "loss_location": float(location),
+            "loss_baseline": float(baseline),
+            "train_accuracy": 100.0 * float(accuracy),
+            "val_accuracy": result.accuracy,
+            "images_per_second": round(images_per_second, 1),
+        }
+        metrics.append(row)
+        if writer is not None:
+            for key, value in row.items():
+                writer.add_scalar(key, value, row["images"])
+        bar.set_postfix(val_acc=f"{result.accuracy:.2f}%", refresh=False)
+
+    stop_reason = "done"
+    bar = tqdm(
+        total=total_updates * images_per_update,
+        initial=progress.updates * images_per_update,
+        unit="img",
+        unit_scale=True,
+        dynamic_ncols=True,
+        disable=not progress_bar,
+        desc=f"{config.env_id} reinforce",
+    )
+    if progress.best_val_accuracy >= 0:
+        bar.set_postfix(val_acc=f"{progress.last_val_accuracy:.2f}%", refresh=False)
+    epoch_stats: list[torch.Tensor] = []
+    period_start, period_images = time.perf_counter(), 0
+    run_start, seconds_before = time.perf_counter(), progress.train_seconds
+
+    def clock() -> None:  # the budget counts wall time, validation and checkpoints included
+        progress.train_seconds = seconds_before + time.perf_counter() - run_start
+
+    with StopRequest() as stop:
+        model.train()
+        while progress.updates < total_updates:
+            if stop.requested:
+                stop_reason = f"stopped by {stop.requested}"
+                break
+            if budget_seconds is not None and progress.train_seconds >= budget_seconds:
+                stop_reason = "time budget used"
+                break
+            run_fraction = progress.updates / total_updates
+            if budget_seconds is not None:
+                run_fraction = max(run_fraction, progress.train_seconds / budget_seconds)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, run_fraction)
+            epoch_stats.append(update(model, optimizer, env, config, progress.updates))
+            progress.updates += 1
+            clock()
+            period_images += images_per_update
+            bar.update(images_per_update)
+            if progress.updates % updates_per_epoch == 0:
+                end_of_period(epoch_stats, period_images / (time.perf_counter() - period_start))
+                epoch_stats, period_images = [], 0
+                period_start = time.perf_counter()
+        if epoch_stats:  # a partial epoch (time out, stop, or max_images): save it too
+            end_of_period(epoch_stats, period_images / (time.perf_counter() - period_start))
+    bar.close()
+    if writer is not None:
+        writer.close()
+    env.close()
+    val_env.close()
+    return {
+        "stop_reason": stop_reason,
+        "updates": progress.updates,
+        "images": progress.updates * images_per_update,
+        "minutes": progress.train_seconds / 60.0,
+        "best_val_accuracy": progress.best_val_accuracy,
+        "last_val_accuracy": progress.last_val_accuracy,
+        "out_dir": str(out_dir),
+        "interrupted": stop_reason.startswith("stopped"),
+    }
+
+
+def _load_state(
+    model: RecurrentAttentionModel,
+    optimizer: torch.optim.Optimizer | None,
+    checkpoint: dict[str, Any],
+) -> None:
+    """Load weights (and optimiser state) or raise ``CheckpointError`` saying what differs."""
+    try:
+        model.load_state_dict(checkpoint["model"])
+        if optimizer is not None and "optimizer" in checkpoint:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint does not fit the model: {first_line}") from error
+
+
+def load_model(checkpoint: dict[str, Any], device: str = "cpu") -> RecurrentAttentionModel:
+    """Rebuild the model stored in a checkpoint (for evaluation)."""
+    try:
+        model_config = RAMConfig(**checkpoint["model_config"])
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"checkpoint has an unusable model config: {error}") from error
+    model = RecurrentAttentionModel(model_config).to(device)
+    _load_state(model, None, checkpoint)
+    return model
+
+
+def _tensorboard_writer(out_dir: Path) -> Any:
+    """A TensorBoard writer in ``out_dir/tb`` if TensorBoard is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out_dir / "tb"))
+
+
+__all__ = [
+    "EvalResult",
+    "LOSSES",
+    "LR_SCHEDULES",
+    "ReinforceConfig",
+    "Rollout",
+    "collect_rollout",
+    "compute_losses",
+    "learning_rate",
+    "load_model",
+    "train",
+    "update",
+]

@@ -1,0 +1,208 @@
+"""Training speed of the REINFORCE trainer through the env vs. the same model without it.
+
+    python benchmarks/train_speed.py                                  # GlimpseMNIST-v0
+    python benchmarks/train_speed.py --env GlimpseTranslatedMNIST-v0  # 60x60, 3 scales
+    python benchmarks/train_speed.py --env GlimpseClutteredMNIST100-v0 --core lstm
+
+Two loops, timed in alternating rounds so that both see the same machine load:
+
+* ``trainer``: ``agents.reinforce.update``, stepping the native ``GlimpseVectorEnv`` (numpy
+  retina, env-side labels and rewards) exactly as ``train.py`` does;
+* ``env-free``: the same model, losses and optimiser on a tensor batch of MNIST digits, with
+  the retina written in torch (no env, no numpy round trips): the cost of the model alone.
+
+Prints training images/s of each (best round) and their ratio (trainer / env-free).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.ram_policy import RecurrentAttentionModel  # noqa: E402
+from agents.reinforce import (  # noqa: E402
+    ReinforceConfig,
+    Rollout,
+    build_model,
+    compute_losses,
+    make_optimizer,
+    make_train_env,
+    update,
+)
+
+
+class TorchRetina:
+    """The env's glimpse sensor, in torch: ``k`` patches of ``g * 2**i`` pixels, pooled to
+    ``g x g``, centred like ``ram_env.retina`` (zero outside the canvas)."""
+
+    def __init__(self, canvas_shape: tuple[int, int], glimpse_size: int, num_scales: int):
+        self.height, self.width = canvas_shape
+        self.glimpse_size, self.num_scales = glimpse_size, num_scales
+        self.pad = glimpse_size * 2 ** (num_scales - 1)  # the largest patch fits anywhere
+
+    def pad_canvases(self, canvases: torch.Tensor) -> torch.Tensor:
+        return F.pad(canvases, (self.pad, self.pad, self.pad, self.pad))
+
+    def __call__(self, padded: torch.Tensor, locations: torch.Tensor) -> torch.Tensor:
+        """``padded`` canvases (B, H+2p, W+2p), locations (B, 2) -> glimpses (B, k, g, g)."""
+        batch = torch.arange(len(padded))[:, None, None]
+        col = (locations[:, 0] + 1.0) * (self.width / 2.0)
+        row = (locations[:, 1] + 1.0) * (self.height / 2.0)
+        scales = []
+        for scale in range(self.num_scales):
+            side = self.glimpse_size * 2**scale
+            offsets = torch.arange(side)
+            first_col = torch.floor(col - side / 2.0 + 0.5).long() + self.pad
+            first_row = torch.floor(row - side / 2.0 + 0.5).long() + self.pad
+            rows = (first_row[:, None] + offsets).clamp(0, padded.shape[1] - 1)
+            cols = (first_col[:, None] + offsets).clamp(0, padded.shape[2] - 1)
+            patch = padded[batch, rows[:, :, None], cols[:, None, :]]
+            scales.append(F.avg_pool2d(patch[:, None], 2**scale)[:, 0] if scale else patch)
+        return torch.stack(scales, 1)
+
+
+def digit_canvases(
+    canvas_shape: tuple[int, int], count: int, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST training digits at random positions on canvases of the task's size."""
+    from ram_env.data import mnist_split
+
+    images, labels = mnist_split("train")
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(images), count)
+    height, width = canvas_shape
+    canvases = np.zeros((count, height, width), dtype=np.float32)
+    rows = rng.integers(0, height - 27, count)
+    cols = rng.integers(0, width - 27, count)
+    for i, (index, row, col) in enumerate(zip(pick, rows, cols, strict=True)):
+        canvases[i, row : row + 28, col : col + 28] = images[index] / 255.0
+    return torch.from_numpy(canvases), torch.from_numpy(labels[pick].astype(np.int64))
+
+
+def env_free_update(
+    model: RecurrentAttentionModel,
+    optimizer: torch.optim.Optimizer,
+    retina: TorchRetina,
+    canvases: torch.Tensor,
+    labels: torch.Tensor,
+    config: ReinforceConfig,
+    num_glimpses: int,
+    generator: torch.Generator,
+) -> None:
+    """``agents.reinforce.update`` with the env replaced by tensor indexing."""
+    batch = config.batch_size
+    pick = torch.randint(len(canvases), (batch,), generator=generator)
+    padded, batch_labels = retina.pad_canvases(canvases[pick]), labels[pick]
+    location = torch.rand(batch, 2, generator=generator) * 2 - 1
+    state = model.initial_state(batch)
+    log_probs, baselines = [], []
+    for t in range(num_glimpses):
+        out = model.step(retina(padded, location), location, state)
+        state = out.state
+        baselines.append(out.baseline)
+        if t < num_glimpses - 1:
+            location, log_prob = model.location_network.sample(out.location_mean, generator)
+            log_probs.append(log_prob)
+            location = location.clamp(-1.0, 1.0)
+    logits = model.classify(out.hidden)
+    rewards = (logits.detach().argmax(-1) == batch_labels).float()
+    rollout = Rollout(
+        torch.stack(log_probs), torch.stack(baselines), logits, None, rewards, batch_labels
+    )
+    optimizer.zero_grad(set_to_none=True)
+    compute_losses(rollout, config.location_weight).total.backward()
+    optimizer.step()
+
+
+def images_per_second(step, batch_size: int, seconds: float) -> float:
+    """Run ``step`` for about ``seconds`` and return training images per second."""
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds or count < 3:
+        step(count)
+        count += 1
+    return count * batch_size / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", default="GlimpseMNIST-v0")
+    parser.add_argument("--glimpses", type=int, default=None)
+    parser.add_argument("--glimpse-size", type=int, default=None)
+    parser.add_argument("--scales", type=int, default=None)
+    parser.add_argument("--core", default="rnn", choices=("rnn", "lstm", "gru"))
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None, help="default: all cores")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per loop per round")
+    args = parser.parse_args()
+
+    config = ReinforceConfig(
+        env_id=args.env,
+        num_glimpses=args.glimpses,
+        glimpse_size=args.glimpse_size,
+        num_scales=args.scales,
+        core=args.core,
+        batch_size=args.batch_size,
+        threads=args.threads,
+    )
+    torch.set_num_threads(config.threads or torch.get_num_threads())
+    torch.manual_seed(0)
+    env = make_train_env(config)
+    task = env.unwrapped.task
+    num_glimpses = env.unwrapped.num_glimpses
+    models = {name: build_model(config, env) for name in ("trainer", "env-free")}
+    optimizers = {name: make_optimizer(model, config) for name, model in models.items()}
+    retina = TorchRetina(task.canvas_shape, task.glimpse_size, task.num_scales)
+    canvases, labels = digit_canvases(task.canvas_shape, 10_000)
+    generator = torch.Generator().manual_seed(0)
+
+    loops = {
+        "trainer": lambda i: update(models["trainer"], optimizers["trainer"], env, config, i),
+        "env-free": lambda i: env_free_update(
+            models["env-free"],
+            optimizers["env-free"],
+            retina,
+            canvases,
+            labels,
+            config,
+            num_glimpses,
+            generator,
+        ),
+    }
+    for loop in loops.values():  # warm up allocators and kernels
+        images_per_second(loop, config.batch_size, 0.5)
+    rates: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(args.rounds):
+        for name, loop in loops.items():
+            rates[name].append(images_per_second(loop, config.batch_size, args.seconds))
+
+    print(
+        f"{args.env}: {num_glimpses} glimpses of {task.num_scales} x {task.glimpse_size}^2, "
+        f"core {config.core}, batch {config.batch_size}, {torch.get_num_threads()} threads"
+    )
+    for name, values in rates.items():
+        print(
+            f"  {name:9s} best {max(values):8.0f} images/s   "
+            f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
+        )
+    ratios = [a / b for a, b in zip(rates["trainer"], rates["env-free"], strict=True)]
+    best_ratio = max(rates["trainer"]) / max(rates["env-free"])
+    print(
+        f"  ratio trainer/env-free: best rounds {best_ratio:.2f}, "
+        f"median per round {statistics.median(ratios):.2f}"
+    )
+    assert math.isfinite(ratios[0])
+
+
+if __name__ == "__main__":
+    main()

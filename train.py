@@ -1,0 +1,382 @@
+"""Train or evaluate an agent on a ram-env glimpse task.
+
+    python train.py --algo reinforce                       # GlimpseMNIST-v0, best settings
+    python train.py --algo reinforce --train-minutes 10 --out runs/quick
+    python train.py --algo reinforce --out runs/quick --resume
+    python train.py --eval runs/quick/best.pt --split test --mc 10
+    python train.py --eval runs/quick/best.pt --split test --plot-glimpses paths.gif
+
+Each algorithm lives in its own module under ``agents/`` and is listed in ``ALGORITHMS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from agents.checkpoint import CheckpointError, load_checkpoint
+from agents.ram_policy import CORE_TYPES
+from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
+from ram_env.data import DataError
+
+ALGORITHMS = ("reinforce",)  # planned: recurrent-ppo, ppo, a2c, sac, td3, dqn
+SPLITS = ("train", "validation", "test")
+DEFAULTS = ReinforceConfig()
+RESUME_OVERRIDABLE = ("epochs", "train_minutes", "max_images", "device", "threads")
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def _number(kind: type, minimum: float, inclusive: bool, what: str):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        if value < minimum or (not inclusive and value == minimum):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number(int, 1, True, "a positive integer")
+non_negative_int = _number(int, 0, True, "a non-negative integer")
+positive_float = _number(float, 0.0, False, "a positive number")
+
+
+def env_id(text: str) -> str:
+    """A registered glimpse env id."""
+    import gymnasium
+
+    import ram_env  # noqa: F401  (registers the ids)
+
+    if text not in gymnasium.registry:
+        known = ", ".join(ram_env.ENV_IDS)
+        raise argparse.ArgumentTypeError(f"unknown env id {text!r}; known: {known}")
+    return text
+
+
+def device_name(text: str) -> str:
+    import torch
+
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a torch device") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError("CUDA was asked for but is not available")
+    return text
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except empty ones (None / off)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Train (or evaluate) an agent on a ram-env glimpse task.",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument(
+        "--algo", choices=ALGORITHMS, default="reinforce", help="training algorithm"
+    )
+    parser.add_argument("--env", type=env_id, default=DEFAULTS.env_id, help="env id")
+    parser.add_argument(
+        "--glimpses",
+        type=positive_int,
+        default=None,
+        help="glimpses per episode (default: the env's)",
+    )
+    parser.add_argument(
+        "--glimpse-size",
+        type=positive_int,
+        default=None,
+        help="glimpse side in pixels (default: the env's)",
+    )
+    parser.add_argument(
+        "--scales", type=positive_int, default=None, help="retina scales (default: the env's)"
+    )
+    parser.add_argument(
+        "--core",
+        choices=CORE_TYPES,
+        default=DEFAULTS.core,
+        help="recurrent core: the paper's relu RNN, an LSTM or a GRU",
+    )
+    parser.add_argument(
+        "--hidden-size", type=positive_int, default=DEFAULTS.hidden_size, help="units of the core"
+    )
+    parser.add_argument(
+        "--std",
+        type=positive_float,
+        default=DEFAULTS.std,
+        help="std of the Gaussian location policy",
+    )
+    parser.add_argument("--learn-std", action="store_true", help="learn the location std")
+    parser.add_argument(
+        "--loss",
+        choices=LOSSES,
+        default=DEFAULTS.loss,
+        help="hybrid: cross-entropy classifier + REINFORCE locations; "
+        "reinforce: the classifier by policy gradient too",
+    )
+    parser.add_argument(
+        "--location-weight",
+        type=positive_float,
+        default=DEFAULTS.location_weight,
+        help="weight of the REINFORCE term of the loss",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=DEFAULTS.epochs,
+        help="epochs of 50,000 training images",
+    )
+    parser.add_argument(
+        "--train-minutes",
+        type=positive_float,
+        default=None,
+        help="wall-clock budget; stop cleanly, save and validate when used",
+    )
+    parser.add_argument("--max-images", type=positive_int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="episodes per update"
+    )
+    parser.add_argument(
+        "--num-envs",
+        type=positive_int,
+        default=None,
+        help="parallel envs (default: batch size; must divide it)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=positive_float,
+        default=DEFAULTS.lr,
+        help="Adam learning rate (at the start of the schedule)",
+    )
+    parser.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default=DEFAULTS.lr_schedule,
+        help="decay over the run (epochs or --train-minutes, what ends first)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULTS.seed,
+        help="seeds weights, episodes and location noise",
+    )
+    parser.add_argument(
+        "--device", type=device_name, default=DEFAULTS.device, help="torch device of the model"
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="torch threads (default: all cores, at most 4; on a machine busy "
+        "with other work, 1 is much faster)",
+    )
+    parser.add_argument(
+        "--eval-batch-size",
+        type=positive_int,
+        default=DEFAULTS.eval_batch_size,
+        help="episodes per batch when scoring a split",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="run folder (default: runs/<env>-<algo>-<timestamp>)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="carry on the run in --out from its last.pt"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--test", action="store_true", help="after training, score best.pt on the test split"
+    )
+    evaluation = parser.add_argument_group("evaluation")
+    evaluation.add_argument(
+        "--eval",
+        type=Path,
+        default=None,
+        metavar="CKPT",
+        help="score a checkpoint instead of training",
+    )
+    evaluation.add_argument("--split", choices=SPLITS, default="test", help="split to score")
+    evaluation.add_argument(
+        "--mc",
+        type=positive_int,
+        default=1,
+        help="average the class posteriors of N sampled glimpse paths (1: the mean path)",
+    )
+    evaluation.add_argument(
+        "--plot-glimpses",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --eval: draw glimpse paths of some digits (.gif/.png)",
+    )
+    evaluation.add_argument(
+        "--plot-count", type=positive_int, default=8, help="digits drawn by --plot-glimpses"
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
+    return ReinforceConfig(
+        env_id=args.env,
+        num_glimpses=args.glimpses,
+        glimpse_size=args.glimpse_size,
+        num_scales=args.scales,
+        core=args.core,
+        hidden_size=args.hidden_size,
+        std=args.std,
+        learn_std=args.learn_std,
+        loss=args.loss,
+        location_weight=args.location_weight,
+        epochs=args.epochs,
+        train_minutes=args.train_minutes,
+        max_images=args.max_images,
+        batch_size=args.batch_size,
+        num_envs=args.num_envs,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        eval_batch_size=args.eval_batch_size,
+    )
+
+
+def resumed_config(
+    stored: dict[str, Any], given: ReinforceConfig, parser: argparse.ArgumentParser
+) -> ReinforceConfig:
+    """The stored config, with only run-length/device settings taken from the command line.
+
+    A flag that changes anything else (and differs from its default) is refused: a resumed
+    run must stay the run it was.
+    """
+    config = ReinforceConfig.from_dict(stored)
+    for field in fields(ReinforceConfig):
+        new, old = getattr(given, field.name), getattr(config, field.name)
+        if field.name in RESUME_OVERRIDABLE:
+            if new != getattr(DEFAULTS, field.name):
+                setattr(config, field.name, new)
+        elif new != old and new != getattr(DEFAULTS, field.name):
+            parser.error(
+                f"--resume: {field.name}={new!r} differs from the checkpoint's "
+                f"{old!r}; drop the flag or start a new run"
+            )
+    return config
+
+
+def default_out_dir(env: str, algo: str) -> Path:
+    return Path("runs") / f"{env}-{algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from agents.reinforce import train
+
+    config = config_from_args(args)
+    out_dir = args.out
+    if args.resume:
+        if out_dir is None:
+            parser.error("--resume needs --out DIR (the run to carry on)")
+        checkpoint = load_checkpoint(out_dir / "last.pt")
+        if checkpoint["algo"] != args.algo:
+            parser.error(f"--resume: {out_dir} holds a {checkpoint['algo']!r} run")
+        config = resumed_config(checkpoint["config"], config, parser)
+    else:
+        out_dir = out_dir or default_out_dir(config.env_id, args.algo)
+        if (out_dir / "last.pt").exists():
+            parser.error(f"{out_dir} already holds a run; add --resume or choose another --out")
+    try:
+        config.rollouts_per_update()
+    except ValueError as error:
+        parser.error(str(error))
+    print(f"run folder: {out_dir}", file=sys.stderr)
+    summary = train(config, out_dir, resume=args.resume, progress_bar=not args.no_progress)
+    print(
+        f"{summary['stop_reason']}: {summary['images']} images in "
+        f"{summary['minutes']:.1f} min; validation accuracy last "
+        f"{summary['last_val_accuracy']:.2f}%, best {summary['best_val_accuracy']:.2f}%"
+    )
+    if summary["interrupted"]:
+        print(f"saved {out_dir / 'last.pt'}; carry on with --out {out_dir} --resume")
+        return 130
+    if args.test:
+        return run_evaluation(out_dir / "best.pt", "test", args.mc, args.device, args)
+    return 0
+
+
+def run_evaluation(path: Path, split: str, mc: int, device: str, args: argparse.Namespace) -> int:
+    from agents.evaluation import evaluate, make_eval_env
+    from agents.reinforce import load_model
+
+    checkpoint = load_checkpoint(path)
+    config = ReinforceConfig.from_dict(checkpoint["config"])
+    model = load_model(checkpoint, device)
+    env = make_eval_env(config.env_id, split, config.eval_batch_size, **config.env_kwargs())
+    glimpse_shape = env.single_observation_space["glimpse"].shape
+    model_shape = (model.config.num_scales, model.config.glimpse_size, model.config.glimpse_size)
+    if glimpse_shape != model_shape:
+        raise CheckpointError(
+            f"{path}: the model expects glimpses {model_shape}, the env gives {glimpse_shape}"
+        )
+    result = evaluate(model, env, mc=mc, seed=config.seed, split=split)
+    report = {**result.to_dict(), "checkpoint": str(path), "env": config.env_id}
+    out_file = path.parent / f"eval-{split}.json"
+    out_file.write_text(json.dumps(report, indent=2) + "\n")
+    paths = "mean path" if mc == 1 else f"{mc} sampled paths"
+    print(
+        f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "
+        f"{result.n} images, {paths}); wrote {out_file}"
+    )
+    if args.plot_glimpses is not None:
+        from agents.visualize import plot_glimpse_paths
+
+        written = plot_glimpse_paths(
+            model, config, split, args.plot_glimpses, count=args.plot_count, seed=config.seed
+        )
+        print(f"wrote {written}")
+    env.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.plot_glimpses is not None and args.eval is None:
+        parser.error("--plot-glimpses needs --eval CKPT")
+    if args.eval is not None and args.resume:
+        parser.error("--eval and --resume do not go together")
+    try:
+        if args.eval is not None:
+            return run_evaluation(args.eval, args.split, args.mc, args.device, args)
+        return run_training(args, parser)
+    except (CheckpointError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
