@@ -21,11 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from agents.checkpoint import CheckpointError, load_checkpoint
+from agents.cli_sb3 import (
+    SB3_ALGORITHMS,
+    add_sb3_arguments,
+    algo_help,
+    eval_sb3,
+    is_sb3_checkpoint,
+    run_sb3,
+)
 from agents.ram_policy import CORE_TYPES
 from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
 from ram_env.data import DataError
 
-ALGORITHMS = ("reinforce",)  # planned: recurrent-ppo, ppo, a2c, sac, td3, dqn
+ALGORITHMS = ("reinforce", *SB3_ALGORITHMS)
 SPLITS = ("train", "validation", "test")
 DEFAULTS = ReinforceConfig()
 RESUME_OVERRIDABLE = ("epochs", "train_minutes", "max_images", "device", "threads")
@@ -93,9 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train (or evaluate) an agent on a ram-env glimpse task.",
         formatter_class=_HelpFormatter,
     )
-    parser.add_argument(
-        "--algo", choices=ALGORITHMS, default="reinforce", help="training algorithm"
-    )
+    parser.add_argument("--algo", choices=ALGORITHMS, default="reinforce", help=algo_help())
     parser.add_argument("--env", type=env_id, default=DEFAULTS.env_id, help="env id")
     parser.add_argument(
         "--glimpses",
@@ -232,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument(
         "--plot-count", type=positive_int, default=8, help="digits drawn by --plot-glimpses"
     )
+    add_sb3_arguments(parser)
     return parser
 
 
@@ -366,9 +373,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--plot-glimpses needs --eval CKPT")
     if args.eval is not None and args.resume:
         parser.error("--eval and --resume do not go together")
+    if args.algo == "reinforce" and args.action_type not in (None, "box"):
+        parser.error(f"reinforce cannot use action type {args.action_type!r}; it uses box")
     try:
         if args.eval is not None:
+            if is_sb3_checkpoint(args.eval):
+                return eval_sb3(args)
             return run_evaluation(args.eval, args.split, args.mc, args.device, args)
+        if args.algo in SB3_ALGORITHMS:
+            return run_sb3(args)
         return run_training(args, parser)
     except (CheckpointError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -75,6 +75,7 @@ def save_episode(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: flo
                 strip.paste(image, (x, 0))
                 x += image.width
             strip.save(temp_name)
+        os.chmod(temp_name, 0o644)  # mkstemp makes it private; a picture is for sharing
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

@@ -1,0 +1,796 @@
+"""Stable-Baselines3 algorithms on the glimpse envs: a registry, training and scoring.
+
+``ALGORITHMS`` maps each name to an ``AlgorithmSpec``: the SB3 class, its policy, the action
+types it can use (the first is its default) and hyper-parameters chosen for
+``GlimpseMNIST-v0``. ``train_sb3`` trains one on ``ram_env.sb3.make_sb3_vec_env`` (the native
+batched env, no per-env loop) and writes a run folder::
+
+    model.zip     the SB3 model, saved atomically (temp file in the folder + os.replace)
+    config.json   what was run and how long it took
+    metrics.csv   timesteps, minutes, rolling training success rate, validation accuracy
+
+``evaluate_sb3`` scores a saved model on every fixed canvas of a split exactly once, the way
+``agents.evaluation.evaluate`` scores the hand-written agent (same images, same first
+locations for the same seed, deterministic actions), and returns the same ``EvalResult``.
+
+``recurrent-ppo`` is ``HybridRecurrentPPO``: sb3-contrib's ``RecurrentPPO`` with
+``agents.sb3_policy.RecurrentRAMPolicy``, plus the paper's supervised classifier loss (see
+the class). The feed-forward algorithms (``ppo``, ``a2c``, ``sac``, ``td3``, ``dqn``) use
+SB3's ``MultiInputPolicy`` on the same glimpse network, without memory: each step they
+see only the current glimpse, its location and the time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+import stable_baselines3
+import torch
+import torch.nn.functional as F
+from sb3_contrib import RecurrentPPO
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+
+import ram_env  # noqa: F401  (registers the env ids)
+from agents.checkpoint import CheckpointError
+from agents.evaluation import EvalResult, make_eval_env
+from agents.reinforce import StopRequest
+from agents.rollout import derive_seed
+from agents.sb3_policy import GlimpseFeaturesExtractor, RecurrentRAMPolicy
+from ram_env.sb3 import make_sb3_vec_env
+
+MODEL_FILE = "model.zip"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+METRIC_FIELDS = (
+    "timesteps",
+    "minutes",
+    "episodes",
+    "success_rate",
+    "val_accuracy",
+    "steps_per_second",
+)
+
+
+# --------------------------------------------------------------------------- hybrid loss
+
+
+class HybridRecurrentPPO(RecurrentPPO):
+    """``RecurrentPPO`` plus the paper's supervised classifier loss ("hybrid" training).
+
+    PPO trains the location choices (and, through them, the glimpse network and core); after
+    PPO's epochs on a rollout, the class logits of each complete episode are fitted to the
+    true label by cross-entropy: at its last step (``supervised_steps="last"``, the paper's
+    loss) or at every step (``"all"``: a classification after each glimpse, which trains
+    the glimpse network and core faster). The loss is scaled by ``supervised_coef``, with
+    ``supervised_epochs`` passes over the rollout's episodes in minibatches of
+    ``batch_size`` steps. The label is what the env reveals in ``info["label"]`` when an
+    episode ends, as for the hand-written agent; it is never given to the policy.
+
+    With ``supervised_coef=0`` this is plain ``RecurrentPPO``. The policy must be a
+    ``RecurrentRAMPolicy`` with ``num_glimpses`` set, on a ``"multidiscrete"`` or ``"box"``
+    action space. Episodes that started in an earlier rollout are left out of the
+    supervised step: use ``n_steps`` a multiple of the episode length so there are none.
+    """
+
+    def __init__(
+        self,
+        policy: Any,
+        env: Any,
+        supervised_coef: float = 1.0,
+        supervised_epochs: int = 1,
+        supervised_steps: str = "last",
+        **kwargs: Any,
+    ) -> None:
+        if supervised_coef < 0 or supervised_epochs < 1:
+            raise ValueError(
+                "supervised_coef must be >= 0 and supervised_epochs >= 1, got "
+                f"{supervised_coef} and {supervised_epochs}"
+            )
+        if supervised_steps not in ("last", "all"):
+            raise ValueError(f"supervised_steps must be 'last' or 'all', got {supervised_steps!r}")
+        self.supervised_steps = supervised_steps
+        self.supervised_coef = supervised_coef
+        self.supervised_epochs = supervised_epochs
+        self._end_labels: np.ndarray | None = None
+        super().__init__(policy, env, **kwargs)
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        if self.supervised_coef > 0 and (
+            not isinstance(self.policy, RecurrentRAMPolicy) or self.policy.num_glimpses is None
+        ):
+            raise ValueError(
+                "the supervised loss needs a RecurrentRAMPolicy with num_glimpses "
+                "set (or pass supervised_coef=0)"
+            )
+        self._end_labels = np.full((self.n_steps, self.n_envs), -1, dtype=np.int64)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_end_labels"]
+
+    def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps) -> bool:
+        self._end_labels.fill(-1)
+        return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+
+    def _update_info_buffer(
+        self, infos: list[dict[str, Any]], dones: np.ndarray | None = None
+    ) -> None:
+        """Also note each ended episode's label at its last step's place in the buffer."""
+        super()._update_info_buffer(infos, dones)
+        position = self.rollout_buffer.pos
+        if dones is None or self._end_labels is None or position >= self.n_steps:
+            return
+        for index in np.flatnonzero(dones):
+            label = infos[index].get("label")
+            if label is not None:
+                self._end_labels[position, index] = label
+
+    def train(self) -> None:
+        episodes = self._labelled_episodes() if self.supervised_coef > 0 else None
+        super().train()
+        if episodes is not None:
+            self._train_classifier(*episodes)
+
+    def _labelled_episodes(self) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+        """The rollout's complete episodes: observations ``(T, E, ...)`` and labels ``(E,)``."""
+        length = self.policy.num_glimpses
+        buffer = self.rollout_buffer
+        first, env_index = np.nonzero(buffer.episode_starts[: self.n_steps - length + 1] > 0.5)
+        labels = self._end_labels[first + length - 1, env_index]
+        known = labels >= 0
+        if not known.any():
+            return None
+        first, env_index, labels = first[known], env_index[known], labels[known]
+        steps = first[None, :] + np.arange(length)[:, None]
+        observations = {
+            key: value[steps, env_index[None, :]] for key, value in buffer.observations.items()
+        }
+        return observations, labels
+
+    def _train_classifier(self, observations: dict[str, np.ndarray], labels: np.ndarray) -> None:
+        policy = self.policy
+        policy.set_training_mode(True)
+        length = policy.num_glimpses
+        episodes_per_batch = max(1, (self.batch_size or len(labels) * length) // length)
+        losses, accuracies = [], []
+        for _ in range(self.supervised_epochs):
+            order = np.random.permutation(len(labels))
+            for start in range(0, len(labels), episodes_per_batch):
+                chosen = order[start : start + episodes_per_batch]
+                batch = {
+                    key: torch.as_tensor(value[:, chosen], device=self.device)
+                    for key, value in observations.items()
+                }
+                target = torch.as_tensor(labels[chosen], device=self.device)
+                logits = policy.episode_class_logits(batch)
+                if self.supervised_steps == "last":
+                    logits = logits[-1]
+                else:
+                    logits = logits.reshape(-1, logits.shape[-1])
+                    target = target.repeat(length)
+                loss = self.supervised_coef * F.cross_entropy(logits, target)
+                policy.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
+                policy.optimizer.step()
+                losses.append(loss.item())
+                accuracies.append((logits.argmax(1) == target).float().mean().item())
+        self.logger.record("train/classifier_loss", float(np.mean(losses)))
+        self.logger.record("train/classifier_accuracy", float(np.mean(accuracies)))
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """How ``train_sb3`` runs one algorithm on a glimpse env."""
+
+    name: str
+    algo_class: type[BaseAlgorithm]
+    policy: str | type
+    action_types: tuple[str, ...]  # the first is the default
+    num_envs: int
+    default_timesteps: int
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    rollout_episodes: int | None = None  # on-policy: n_steps = this many episode lengths
+    recurrent: bool = False
+    summary: str = ""
+
+    @property
+    def default_action_type(self) -> str:
+        return self.action_types[0]
+
+    @property
+    def policy_name(self) -> str:
+        return self.policy if isinstance(self.policy, str) else self.policy.__name__
+
+
+_GLIMPSE_EXTRACTOR = {"features_extractor_class": GlimpseFeaturesExtractor}
+_ON_POLICY = dict(gamma=1.0, ent_coef=0.01)  # episodes have a fixed length: no discounting
+_OFF_POLICY = dict(
+    buffer_size=200_000,
+    learning_starts=2_000,
+    batch_size=256,
+    gamma=1.0,
+    train_freq=1,
+    gradient_steps=1,
+)
+
+ALGORITHMS: dict[str, AlgorithmSpec] = {
+    spec.name: spec
+    for spec in (
+        AlgorithmSpec(
+            "recurrent-ppo",
+            HybridRecurrentPPO,
+            RecurrentRAMPolicy,
+            ("multidiscrete", "box"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(
+                _ON_POLICY,
+                batch_size=384,
+                n_epochs=1,
+                learning_rate=1e-3,
+                lr_schedule="cosine",
+                gae_lambda=0.95,
+                supervised_coef=1.0,
+                supervised_epochs=2,
+                supervised_steps="all",
+            ),
+            policy_kwargs=dict(core="rnn", hidden_size=256, classify_steps="none"),
+            recurrent=True,
+            summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
+        ),
+        AlgorithmSpec(
+            "ppo",
+            PPO,
+            "MultiInputPolicy",
+            ("multidiscrete", "box", "discrete"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(
+                _ON_POLICY,
+                batch_size=384,
+                n_epochs=4,
+                learning_rate=1e-3,
+                lr_schedule="cosine",
+                gae_lambda=0.95,
+            ),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
+            summary="PPO, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "a2c",
+            A2C,
+            "MultiInputPolicy",
+            ("multidiscrete", "box", "discrete"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(_ON_POLICY, learning_rate=1e-3, lr_schedule="cosine", gae_lambda=1.0),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
+            summary="A2C, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "sac",
+            SAC,
+            "MultiInputPolicy",
+            ("box",),
+            num_envs=16,
+            default_timesteps=2_000_000,
+            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
+            summary="SAC, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "td3",
+            TD3,
+            "MultiInputPolicy",
+            ("box",),
+            num_envs=16,
+            default_timesteps=2_000_000,
+            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
+            summary="TD3, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "dqn",
+            DQN,
+            "MultiInputPolicy",
+            ("discrete",),
+            num_envs=16,
+            default_timesteps=2_000_000,
+            hyperparams=dict(
+                _OFF_POLICY,
+                learning_rate=1e-4,
+                target_update_interval=2_000,
+                exploration_fraction=0.2,
+                exploration_final_eps=0.02,
+            ),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
+            summary="DQN, glimpse net + MLP, no memory; one action per (cell, cell, class)",
+        ),
+    )
+}
+ALGORITHM_NAMES = tuple(ALGORITHMS)
+
+
+def get_spec(algo: str) -> AlgorithmSpec:
+    """The spec of ``algo``; ``ValueError`` listing the known names otherwise."""
+    if algo not in ALGORITHMS:
+        raise ValueError(
+            f"unknown algorithm {algo!r}; known SB3 algorithms: {', '.join(ALGORITHM_NAMES)}"
+        )
+    return ALGORITHMS[algo]
+
+
+def resolve_action_type(algo: str, action_type: str | None) -> str:
+    """``action_type`` checked against what ``algo`` can use (None: its default)."""
+    spec = get_spec(algo)
+    if action_type is None:
+        return spec.default_action_type
+    if action_type not in spec.action_types:
+        raise ValueError(
+            f"{algo} cannot use action type {action_type!r}; it can use: "
+            f"{', '.join(spec.action_types)}"
+        )
+    return action_type
+
+
+def action_types_help() -> str:
+    """One line per algorithm: the action types it can use, its default first."""
+    return "; ".join(f"{name}: {'|'.join(spec.action_types)}" for name, spec in ALGORITHMS.items())
+
+
+# --------------------------------------------------------------------------- schedules
+
+LR_SCHEDULES = ("constant", "linear", "cosine")
+
+
+class BudgetSchedule:
+    """A learning-rate schedule over the run's budget, in steps or in wall-clock time.
+
+    SB3 calls it with ``progress_remaining`` (1 -> 0 over ``total_timesteps``); with a time
+    budget ``RunCallback`` also sets ``time_fraction``, and the larger of the two fractions
+    used counts. ``"linear"`` and ``"cosine"`` decay to 0, ``"constant"`` does not.
+    """
+
+    def __init__(self, initial: float, kind: str = "constant") -> None:
+        if kind not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {kind!r}")
+        self.initial = float(initial)
+        self.kind = kind
+        self.time_fraction = 0.0
+
+    def __call__(self, progress_remaining: float) -> float:
+        used = min(max(1.0 - progress_remaining, self.time_fraction, 0.0), 1.0)
+        if self.kind == "linear":
+            return self.initial * (1.0 - used)
+        if self.kind == "cosine":
+            return self.initial * 0.5 * (1.0 + math.cos(math.pi * used))
+        return self.initial
+
+    def __repr__(self) -> str:
+        return f"BudgetSchedule({self.initial}, {self.kind!r})"
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class RunCallback(BaseCallback):
+    """Stops on the time budget or a signal, logs ``metrics.csv`` and saves periodically.
+
+    With a time budget, SB3's progress (which drives schedules such as DQN's exploration)
+    follows the larger of the step and the time fraction used, so schedules end with the
+    budget whichever it is.
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        train_minutes: float | None,
+        total_timesteps: int | None,
+        score: Callable[[BaseAlgorithm], float] | None,
+        log_every_s: float = 30.0,
+        save_every_s: float = 600.0,
+        save: Callable[[], None] | None = None,
+        stop: StopRequest | None = None,
+        window: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.out_dir = out_dir
+        self.budget_s = None if train_minutes is None else 60.0 * train_minutes
+        self.step_budget = total_timesteps
+        self.score = score
+        self.log_every_s, self.save_every_s = log_every_s, save_every_s
+        self.save = save
+        self.stop = stop
+        self.successes: deque[bool] = deque(maxlen=window)
+        self.episodes = 0
+        self.stop_reason = "done"
+        self.seconds = 0.0
+
+    def _on_training_start(self) -> None:
+        self.start = time.perf_counter()
+        self.last_log = self.last_save = 0.0
+        with (self.out_dir / METRICS_FILE).open("w", newline="") as file:
+            csv.DictWriter(file, fieldnames=METRIC_FIELDS).writeheader()
+
+    def _on_step(self) -> bool:
+        for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):
+            if done and "is_success" in info:
+                self.successes.append(bool(info["is_success"]))
+                self.episodes += 1
+        self.seconds = time.perf_counter() - self.start
+        self._follow_budget()
+        if self.seconds - self.last_log >= self.log_every_s:
+            self.log_row()
+        if self.save is not None and self.seconds - self.last_save >= self.save_every_s:
+            self.save()
+            self.last_save = self.seconds
+        if self.stop is not None and self.stop.requested:
+            self.stop_reason = f"stopped by {self.stop.requested}"
+            return False
+        if self.budget_s is not None and self.seconds >= self.budget_s:
+            self.stop_reason = "time budget used"
+            return False
+        return True
+
+    def _follow_budget(self) -> None:
+        if self.budget_s is None or self.seconds <= 0:
+            return
+        fraction = self.seconds / self.budget_s
+        if self.step_budget is not None:
+            fraction = max(fraction, self.num_timesteps / self.step_budget)
+        schedule = getattr(self.model, "learning_rate", None)
+        if isinstance(schedule, BudgetSchedule):
+            schedule.time_fraction = min(fraction, 1.0)
+        if fraction > 0:  # off-policy algorithms read their progress from _total_timesteps
+            self.model._total_timesteps = max(
+                self.num_timesteps + 1, int(self.num_timesteps / min(fraction, 1.0))
+            )
+
+    def log_row(self) -> None:
+        """Append one row of ``metrics.csv`` (the validation score's time is counted)."""
+        val_accuracy = "" if self.score is None else round(self.score(self.model), 3)
+        self.seconds = time.perf_counter() - self.start
+        self.last_log = self.seconds
+        success = np.mean(self.successes) if self.successes else float("nan")
+        row = {
+            "timesteps": self.num_timesteps,
+            "minutes": round(self.seconds / 60.0, 4),
+            "episodes": self.episodes,
+            "success_rate": round(float(success), 4),
+            "val_accuracy": val_accuracy,
+            "steps_per_second": round(self.num_timesteps / max(self.seconds, 1e-9), 1),
+        }
+        with (self.out_dir / METRICS_FILE).open("a", newline="") as file:
+            csv.DictWriter(file, fieldnames=METRIC_FIELDS).writerow(row)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _write_atomic(path: Path, write: Callable[[Any], None]) -> Path:
+    """Call ``write(file)`` on a temp file beside ``path``, then move it over ``path``.
+
+    A crash at any point leaves the old complete file (or none), never a partial one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def save_model_atomic(model: BaseAlgorithm, path: str | os.PathLike) -> Path:
+    """``model.save`` into a temp file beside ``path``, then ``os.replace`` it over ``path``."""
+    return _write_atomic(Path(path), model.save)
+
+
+def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
+    text = json.dumps(data, indent=2, default=_json_default) + "\n"
+    return _write_atomic(Path(path), lambda file: file.write(text.encode()))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, np.generic):
+        return value.item()
+    return repr(value)
+
+
+def train_sb3(
+    algo: str,
+    env_id: str = "GlimpseMNIST-v0",
+    *,
+    out_dir: str | os.PathLike,
+    total_timesteps: int | None = None,
+    train_minutes: float | None = None,
+    seed: int = 0,
+    num_envs: int | None = None,
+    action_type: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    hyperparams: dict[str, Any] | None = None,
+    val_images: int = 1000,
+    log_every_s: float = 30.0,
+    save_every_s: float = 600.0,
+    verbose: int = 0,
+    progress_bar: bool = False,
+) -> dict[str, Any]:
+    """Train ``algo`` on ``env_id``; write ``model.zip``, ``config.json``, ``metrics.csv``.
+
+    The run stops at ``total_timesteps`` or after ``train_minutes`` of wall-clock time
+    (validation included), whichever comes first; with neither, after the algorithm's
+    ``default_timesteps``. ``env_kwargs`` override env settings, ``hyperparams`` the
+    algorithm's defaults. ``val_images`` validation images (0: none) are scored with each
+    metrics row. Returns a summary (also in ``config.json``).
+    """
+    spec = get_spec(algo)
+    action_type = resolve_action_type(algo, action_type)
+    if total_timesteps is None and train_minutes is None:
+        total_timesteps = spec.default_timesteps
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    env_kwargs = {**spec.env_kwargs, **(env_kwargs or {}), "action_type": action_type}
+    num_envs = num_envs or spec.num_envs
+    env = make_sb3_vec_env(env_id, num_envs, seed=seed, split="train", **env_kwargs)
+    params = {**spec.hyperparams, **(hyperparams or {})}
+    policy_kwargs = {**spec.policy_kwargs, **params.pop("policy_kwargs", {})}
+    if spec.rollout_episodes is not None and "n_steps" not in params:
+        params["n_steps"] = spec.rollout_episodes * env.venv.num_glimpses
+    if "batch_size" in params and "n_steps" in params and "batch_size" not in (hyperparams or {}):
+        params["batch_size"] = min(params["batch_size"], params["n_steps"] * num_envs)
+    lr_schedule = params.pop("lr_schedule", "constant")
+    learning_rate = BudgetSchedule(params.pop("learning_rate", 3e-4), lr_schedule)
+    if spec.recurrent:
+        policy_kwargs.setdefault("num_glimpses", env.venv.num_glimpses)
+    model = spec.algo_class(
+        spec.policy,
+        env,
+        seed=seed,
+        device=device,
+        verbose=verbose,
+        policy_kwargs=policy_kwargs,
+        learning_rate=learning_rate,
+        **params,
+    )
+    config = {
+        "format": "ram-env-sb3",
+        "algo": algo,
+        "env_id": env_id,
+        "action_type": action_type,
+        "env_kwargs": env_kwargs,
+        "num_envs": num_envs,
+        "seed": seed,
+        "total_timesteps": total_timesteps,
+        "train_minutes": train_minutes,
+        "device": device,
+        "threads": threads,
+        "policy": spec.policy_name,
+        "policy_kwargs": policy_kwargs,
+        "hyperparams": {
+            **params,
+            "learning_rate": learning_rate.initial,
+            "lr_schedule": lr_schedule,
+        },
+        "versions": _versions(),
+    }
+    write_json_atomic(out_dir / CONFIG_FILE, config)
+    score = None
+    if val_images > 0:
+        val_env = _make_split_env(env_id, "validation", min(val_images, 1000), env_kwargs)
+        num_images = min(val_images, val_env.unwrapped.num_images)
+
+        def score(current: BaseAlgorithm) -> float:
+            return _score(current, val_env, seed, num_images).accuracy
+
+    model_path = out_dir / MODEL_FILE
+    with StopRequest() as stop:
+        callback = RunCallback(
+            out_dir,
+            train_minutes,
+            total_timesteps,
+            score,
+            log_every_s=log_every_s,
+            save_every_s=save_every_s,
+            save=lambda: save_model_atomic(model, model_path),
+            stop=stop,
+        )
+        steps = total_timesteps if total_timesteps is not None else 10**15
+        model.learn(steps, callback=callback, progress_bar=progress_bar)
+        callback.log_row()
+        save_model_atomic(model, model_path)
+    env.close()
+    minutes = callback.seconds / 60.0
+    summary = {
+        "stop_reason": callback.stop_reason,
+        "timesteps": int(model.num_timesteps),
+        "episodes": callback.episodes,
+        "minutes": round(minutes, 4),
+        "steps_per_second": round(model.num_timesteps / max(callback.seconds, 1e-9), 1),
+        "interrupted": callback.stop_reason.startswith("stopped"),
+        "model": str(model_path),
+    }
+    write_json_atomic(out_dir / CONFIG_FILE, {**config, "result": summary})
+    return summary
+
+
+def _versions() -> dict[str, str]:
+    import sb3_contrib
+
+    return {
+        "stable_baselines3": stable_baselines3.__version__,
+        "sb3_contrib": sb3_contrib.__version__,
+        "torch": torch.__version__,
+        "gymnasium": gymnasium.__version__,
+        "ram_env": ram_env.__version__,
+    }
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _make_split_env(
+    env_id: str, split: str, num_envs: int, env_kwargs: dict[str, Any]
+) -> gymnasium.vector.VectorEnv:
+    return make_eval_env(env_id, split, num_envs, **env_kwargs)
+
+
+def _score(
+    model: BaseAlgorithm,
+    env: gymnasium.vector.VectorEnv,
+    seed: int,
+    num_images: int | None = None,
+    split: str = "",
+) -> EvalResult:
+    """Score ``model`` (deterministic actions) on the first ``num_images`` images of the
+    env's split (all when None), each exactly once.
+
+    Image j's first location comes from seed ``derive_seed(seed, 0) + j``, as in
+    ``agents.evaluation.evaluate`` with ``mc=1``: the same run seed gives both routes the
+    same first glimpses.
+    """
+    unwrapped = env.unwrapped
+    batch, total = unwrapped.num_envs, unwrapped.num_images
+    num_images = total if num_images is None else min(num_images, total)
+    correct = 0
+    for start in range(0, num_images, batch):
+        image_index = np.arange(start, start + batch) % total
+        valid = min(batch, num_images - start)
+        observation, _ = env.reset(
+            seed=derive_seed(seed, 0) + start, options={"image_index": image_index}
+        )
+        state, episode_start = None, np.ones(batch, dtype=bool)
+        for _ in range(unwrapped.num_glimpses):
+            action, state = model.predict(
+                observation, state=state, episode_start=episode_start, deterministic=True
+            )
+            episode_start = np.zeros(batch, dtype=bool)
+            observation, _, _, _, infos = env.step(action)
+        correct += int(np.asarray(infos["is_success"])[:valid].sum())
+    accuracy = 100.0 * correct / num_images
+    return EvalResult(split=split, n=num_images, mc=1, accuracy=accuracy, error=100.0 - accuracy)
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """``path`` itself if a file, else ``path/model.zip``."""
+    path = Path(path)
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def load_run(
+    path: str | os.PathLike, device: str = "cpu"
+) -> tuple[BaseAlgorithm, dict[str, Any], Path]:
+    """Load a run's SB3 model and its ``config.json``; ``CheckpointError`` if unusable."""
+    model_path = resolve_model_path(path)
+    config_path = model_path.parent / CONFIG_FILE
+    if not model_path.is_file():
+        raise CheckpointError(f"SB3 model not found: {model_path}")
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(
+            f"{config_path} is missing or unreadable; it says which env "
+            f"and algorithm {model_path} belongs to ({error})"
+        ) from error
+    try:
+        spec = get_spec(config.get("algo", ""))
+    except ValueError as error:
+        raise CheckpointError(f"{config_path}: {error}") from error
+    try:
+        model = spec.algo_class.load(model_path, device=device)
+    except Exception as error:  # a truncated zip or a foreign file raises many things
+        raise CheckpointError(
+            f"cannot load {model_path} as a {spec.name} model: {type(error).__name__}: {error}"
+        ) from error
+    return model, config, model_path
+
+
+def is_sb3_run(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an SB3 ``model.zip`` (or a folder holding one)."""
+    model_path = resolve_model_path(path)
+    return model_path.suffix == ".zip" and model_path.is_file()
+
+
+def evaluate_sb3(
+    path: str | os.PathLike,
+    split: str = "test",
+    *,
+    batch_size: int = 1000,
+    device: str = "cpu",
+    max_images: int | None = None,
+    seed: int | None = None,
+) -> EvalResult:
+    """Score a saved SB3 run on every fixed canvas of ``split`` (the first ``max_images``
+    only, when given), each exactly once, with deterministic actions."""
+    model, config, _ = load_run(path, device)
+    env_kwargs = dict(config.get("env_kwargs", {}))
+    num_envs = batch_size if max_images is None else min(batch_size, max_images)
+    env = _make_split_env(config["env_id"], split, num_envs, env_kwargs)
+    if env.single_observation_space != model.observation_space:
+        raise CheckpointError(
+            f"the model expects observations {model.observation_space}, "
+            f"the env gives {env.single_observation_space}"
+        )
+    try:
+        return _score(
+            model, env, config.get("seed", 0) if seed is None else seed, max_images, split
+        )
+    finally:
+        env.close()
+
+
+__all__ = [
+    "ALGORITHMS",
+    "ALGORITHM_NAMES",
+    "AlgorithmSpec",
+    "HybridRecurrentPPO",
+    "RunCallback",
+    "action_types_help",
+    "evaluate_sb3",
+    "get_spec",
+    "is_sb3_run",
+    "load_run",
+    "resolve_action_type",
+    "save_model_atomic",
+    "train_sb3",
+]
