@@ -104,10 +104,10 @@ class Retina:
         inner = tables[:, 1:, 1:]
         if len(canvases) < 16:  # few canvases: numpy's own row accumulation is quickest
             np.cumsum(canvases, axis=1, dtype=inner.dtype, out=inner)
-        else:  # many: a row at a time, each add contiguous across the whole batch
-            inner[:, 0] = canvases[:, 0]
+        else:  # many: widen once, then a row at a time, each add spanning the whole batch
+            inner[...] = canvases
             for row in range(1, self.canvas_shape[0]):
-                np.add(inner[:, row - 1], canvases[:, row], out=inner[:, row])
+                np.add(inner[:, row - 1], inner[:, row], out=inner[:, row])
         np.add.accumulate(inner, axis=2, out=inner)
 
     def patch_origins(self, locations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
