@@ -77,3 +77,15 @@ def synthetic_kwargs(synthetic) -> dict[str, np.ndarray]:
     """``GlimpseEnv`` keyword arguments that select the synthetic dataset."""
     images, labels = synthetic
     return {"images": images, "labels": labels}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tests train small models: one torch thread is fastest and cannot stall on a busy
+    machine, where spinning OpenMP threads slow down many times over."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

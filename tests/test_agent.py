@@ -41,15 +41,6 @@ from agents.rollout import scores_action
 NUM_CLASSES = 10
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models run best on one thread, and a busy machine cannot stall it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_env(
     num_envs: int = 16, labels: np.ndarray | None = None, split: str = "train", num_images: int = 40
 ) -> gymnasium.vector.VectorEnv:

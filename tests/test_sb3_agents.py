@@ -35,14 +35,6 @@ from ram_env import GlimpseVectorEnv
 NUM_ENVS = 4
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def vector_env(synthetic_kwargs, action_type="multidiscrete", **kwargs) -> GlimpseVectorEnv:
     return GlimpseVectorEnv(
         num_envs=NUM_ENVS, action_type=action_type, **synthetic_kwargs, **kwargs
