@@ -18,7 +18,7 @@ from gymnasium import spaces
 
 from ram_env import counter_rng
 from ram_env.actions import ActionDecoder
-from ram_env.canvases import STREAM_FIRST_LOCATION
+from ram_env.canvases import STREAM_FIRST_LOCATION, STREAM_IMAGE
 from ram_env.datasets import build_canvas_source
 from ram_env.retina import Retina
 
@@ -163,7 +163,7 @@ class EpisodeBatch:
         )
         self.episodes[envs] += 1
         if image_index is None:
-            image_index = counter_rng.integers(u[:, 0], task.num_images)
+            image_index = counter_rng.integers(u[:, STREAM_IMAGE], task.num_images)
         self.image_index[envs] = image_index
         self.labels[envs] = task.source.labels[image_index]
         if not self.shares_bank:

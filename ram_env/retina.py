@@ -62,7 +62,7 @@ class Retina:
         block = 2 ** np.arange(1, k)
         self._corner_steps = block[:, None] * np.arange(g + 1)  # (k-1, g+1)
         self._block_area = (block * block).astype(np.float32)[:, None, None]
-        self._half_sides = [float(h) for h in self._half_side]
+        self._half_side_0 = float(self._half_side[0])  # scale 0, as a Python float
 
     def blank(self, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
         """Zeroed buffers for ``n`` canvases of ``dtype``: padded pixels and tables (or None)."""
@@ -186,8 +186,8 @@ class Retina:
         col = (location[0] + 1.0) * (width / 2.0)
         row = (location[1] + 1.0) * (height / 2.0)
         out = np.empty((self.num_scales, g, g), dtype=np.float32)
-        top = math.floor(row - self._half_sides[0] + 0.5) + p
-        left = math.floor(col - self._half_sides[0] + 0.5) + p
+        top = math.floor(row - self._half_side_0 + 0.5) + p
+        left = math.floor(col - self._half_side_0 + 0.5) + p
         np.multiply(
             padded[top : top + g, left : left + g], np.float32(value_scale), out=out[0],
             casting="unsafe",
