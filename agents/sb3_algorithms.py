@@ -26,7 +26,6 @@ import csv
 import json
 import math
 import os
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -50,6 +49,7 @@ from agents.evaluation import EvalResult, make_eval_env
 from agents.reinforce import StopRequest
 from agents.rollout import derive_seed
 from agents.sb3_policy import GlimpseFeaturesExtractor, RecurrentRAMPolicy
+from ram_env.atomic import write_atomic
 from ram_env.sb3 import make_sb3_vec_env
 
 MODEL_FILE = "model.zip"
@@ -490,40 +490,14 @@ class RunCallback(BaseCallback):
 # --------------------------------------------------------------------------- training
 
 
-def _write_atomic(path: Path, write: Callable[[Any], None]) -> Path:
-    """Call ``write(file)`` on a temp file beside ``path``, then move it over ``path``.
-
-    A crash at any point leaves the old complete file (or none), never a partial one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_model_atomic(model: BaseAlgorithm, path: str | os.PathLike) -> Path:
     """``model.save`` into a temp file beside ``path``, then ``os.replace`` it over ``path``."""
-    return _write_atomic(Path(path), model.save)
+    return write_atomic(path, model.save)
 
 
 def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     text = json.dumps(data, indent=2, default=_json_default) + "\n"
-    return _write_atomic(Path(path), lambda file: file.write(text.encode()))
+    return write_atomic(path, lambda file: file.write(text.encode()))
 
 
 def _json_default(value: Any) -> Any:

@@ -11,9 +11,7 @@ identical on every machine.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ram_env import counter_rng
+from ram_env.atomic import write_atomic
 
 STREAM_IMAGE = 0
 STREAM_FIRST_LOCATION = 1  # two streams: x, y
@@ -179,23 +178,10 @@ class CanvasSource:
             )
         canvases = self.fixed_canvases(everything, name)
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(digest_path, lambda f: f.write(_sha256(canvases).encode()))
-        _atomic_write(path, lambda f: np.save(f, canvases))
+        write_atomic(digest_path, lambda f: f.write(_sha256(canvases).encode()))
+        write_atomic(path, lambda f: np.save(f, canvases))
         return canvases
 
 
 def _sha256(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write a file through a temporary sibling and a rename, so it is whole or absent."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            write(f)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

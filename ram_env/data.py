@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ram_env.atomic import write_atomic
+
 KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 
 EXPECTED_SHAPES: dict[str, tuple[int, ...]] = {
@@ -207,18 +209,7 @@ def _read_cache(path: pathlib.Path) -> MNIST:
 
 def _write_cache(arrays: Mapping[str, np.ndarray], path: pathlib.Path) -> None:
     """Write the arrays to ``path`` atomically (temp file in the same directory, then rename)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = pathlib.Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{key: arrays[key] for key in KEYS})
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.chmod(0o644)  # mkstemp creates 0600; the cache is ordinary readable data
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda f: np.savez(f, **{key: arrays[key] for key in KEYS}))
 
 
 # --------------------------------------------------------------------------- IDX sources

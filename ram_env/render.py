@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ram_env.atomic import write_atomic
 from ram_env.retina import Retina
 
 MIN_SIDE = 240  # frames are scaled up to at least this many pixels a side
@@ -60,26 +60,22 @@ def save_episode(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: flo
     if suffix not in (".gif", ".png"):
         raise ValueError(f"save_episode writes .gif or .png files, got {path.name!r}")
     images = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(handle)
-    try:
+
+    def write(file) -> None:
         if suffix == ".gif":
+            duration = int(1000 / fps)
             images[0].save(
-                temp_name, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0
+                file, "GIF", save_all=True, append_images=images[1:], duration=duration, loop=0
             )
-        else:
-            strip = Image.new("RGB", (sum(i.width for i in images), max(i.height for i in images)))
-            x = 0
-            for image in images:
-                strip.paste(image, (x, 0))
-                x += image.width
-            strip.save(temp_name)
-        os.chmod(temp_name, 0o644)  # mkstemp makes it private; a picture is for sharing
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+            return
+        strip = Image.new("RGB", (sum(i.width for i in images), max(i.height for i in images)))
+        x = 0
+        for image in images:
+            strip.paste(image, (x, 0))
+            x += image.width
+        strip.save(file, "PNG")
+
+    write_atomic(path, write)
     return path
 
 
