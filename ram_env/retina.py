@@ -23,7 +23,10 @@ scales). Scale 0 reads its ``g x g`` pixels straight from a zero-padded copy of 
 Coarser scales read a summed-area table (an integral image with a zero first row and
 column): the ``g x g`` block sums of a patch are the 2-D finite difference of the table
 sampled on a ``(g+1) x (g+1)`` grid of block corners, and corners clamped to the border
-give exactly zero padding. uint8 canvases get int32 tables, so glimpses are exact.
+give exactly zero padding. uint8 canvases get integer tables, so glimpses are exact: uint16
+when every block sum fits in 16 bits (blocks up to 16x16, i.e. up to 5 scales), because
+a table kept modulo 2**16 still gives exact block sums under wrap-around subtraction, and
+half-size tables make the gathers markedly cheaper; int32 for larger blocks.
 """
 
 from __future__ import annotations
@@ -63,14 +66,22 @@ class Retina:
         self._corner_steps = block[:, None] * np.arange(g + 1)  # (k-1, g+1)
         self._block_area = (block * block).astype(np.float32)[:, None, None]
         self._half_side_0 = float(self._half_side[0])  # scale 0, as a Python float
+        self._largest_block_area = int(block[-1]) ** 2 if k > 1 else 1
+
+    def table_dtype(self, canvas_dtype: np.dtype) -> np.dtype:
+        """The summed-area table dtype for canvases of ``canvas_dtype`` (see the module doc)."""
+        if np.dtype(canvas_dtype) != np.uint8:
+            return np.dtype(np.float64)
+        if self._largest_block_area * 255 < 1 << 16:
+            return np.dtype(np.uint16)  # kept modulo 2**16; block sums stay exact
+        return np.dtype(np.int32)
 
     def blank(self, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
         """Zeroed buffers for ``n`` canvases of ``dtype``: padded pixels and tables (or None)."""
         padded = np.zeros((n, *self.padded_shape), dtype=dtype)
         if self.num_scales == 1:
             return padded, None
-        table_dtype = np.int32 if np.dtype(dtype) == np.uint8 else np.float64
-        return padded, np.zeros((n, *self.table_shape), dtype=table_dtype)
+        return padded, np.zeros((n, *self.table_shape), dtype=self.table_dtype(dtype))
 
     def interior(self, padded: np.ndarray) -> np.ndarray:
         """The canvas part of padded pixels (a view)."""
@@ -86,8 +97,8 @@ class Retina:
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Zero-padded pixels ``(N, H+2p, W+2p)`` and summed-area tables ``(N, H+1, W+1)``.
 
-        The tables are int32 for uint8 canvases (exact), float64 otherwise, and None when
-        there is only one scale. ``padded``/``tables`` may be buffers from ``blank`` to fill
+        The tables have ``table_dtype`` (exact for uint8 canvases) and are None when there
+        is only one scale. ``padded``/``tables`` may be buffers from ``blank`` to fill
         in place (their zero borders are kept), which saves allocating.
         """
         if padded is None:
@@ -97,18 +108,27 @@ class Retina:
         return padded, tables
 
     def build_tables(self, padded: np.ndarray, tables: np.ndarray | None) -> None:
-        """Fill ``tables`` (unless None) with the summed-area tables of the padded canvases."""
+        """Fill ``tables`` (unless None) with the summed-area tables of the padded canvases.
+
+        Works through the batch in chunks small enough to stay in cache, accumulating in
+        int32 or float64 (numpy's 16-bit accumulate is slow) and storing in the table dtype.
+        """
         if tables is None:
             return
         canvases = self.interior(padded)
-        inner = tables[:, 1:, 1:]
-        if len(canvases) < 16:  # few canvases: numpy's own row accumulation is quickest
-            np.cumsum(canvases, axis=1, dtype=inner.dtype, out=inner)
-        else:  # many: widen once, then a row at a time, each add spanning the whole batch
-            inner[...] = canvases
-            for row in range(1, self.canvas_shape[0]):
-                np.add(inner[:, row - 1], inner[:, row], out=inner[:, row])
-        np.add.accumulate(inner, axis=2, out=inner)
+        wide = np.int32 if tables.dtype.kind in "iu" else np.float64
+        work = np.empty((min(len(canvases), _TABLE_CHUNK), *self.canvas_shape), dtype=wide)
+        for start in range(0, len(canvases), _TABLE_CHUNK):
+            chunk = canvases[start : start + _TABLE_CHUNK]
+            sums = work[: len(chunk)]
+            if len(chunk) < 16:  # few canvases: numpy's own row accumulation is quickest
+                np.cumsum(chunk, axis=1, dtype=wide, out=sums)
+            else:  # many: a row at a time, each add spanning the whole chunk
+                sums[:, 0] = chunk[:, 0]
+                for row in range(1, self.canvas_shape[0]):
+                    np.add(sums[:, row - 1], chunk[:, row], out=sums[:, row])
+            np.add.accumulate(sums, axis=2, out=sums)
+            np.copyto(tables[start : start + len(chunk), 1:, 1:], sums, casting="unsafe")
 
     def patch_origins(self, locations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First canvas row and column of every patch: two ``(N, k)`` int arrays."""
@@ -205,6 +225,9 @@ class Retina:
                 sums, np.float32(value_scale) / self._block_area, out=out[1:], casting="unsafe"
             )
         return out
+
+
+_TABLE_CHUNK = 128  # canvases per pass of ``build_tables``: the int32 work buffer stays in cache
 
 
 class _Scratch:

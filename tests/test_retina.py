@@ -213,3 +213,28 @@ def test_coarse_scale_averages_blocks() -> None:
 def test_bad_sizes_raise(g: int, k: int) -> None:
     with pytest.raises(ValueError, match="glimpse_size and num_scales"):
         Retina((28, 28), g, k)
+
+
+@pytest.mark.parametrize(("num_scales", "table_dtype"), [(5, np.uint16), (6, np.int32)])
+def test_integer_tables_give_exact_block_sums(num_scales: int, table_dtype) -> None:
+    """uint16 tables wrap around, yet 16x16 blocks of 255 (65,280) still come out exact."""
+    retina = Retina((150, 150), 3, num_scales)
+    assert retina.table_dtype(np.uint8) == table_dtype
+    assert retina.table_dtype(np.float32) == np.float64
+    canvases = np.full((2, 150, 150), 255, dtype=np.uint8)
+    padded, tables = retina.prepare(canvases)
+    assert tables.dtype == table_dtype
+    glimpses = retina(padded, tables, np.array([0, 1]), np.zeros((2, 2)), 1.0 / 255.0)
+    np.testing.assert_array_equal(glimpses, np.ones_like(glimpses))  # every patch inside
+
+
+def test_large_batches_built_in_chunks_match_reference() -> None:
+    """Tables for hundreds of canvases (several chunks, row-at-a-time path) stay exact."""
+    rng = np.random.default_rng(5)
+    canvases = random_canvases(rng, 300, (30, 30), np.uint8)
+    slots = np.array([0, 1, 127, 128, 129, 255, 256, 299])
+    locations = rng.uniform(-1.0, 1.0, (len(slots), 2))
+    glimpses = fast_glimpses(canvases, slots, locations, 4, 3)
+    for glimpse, slot, (x, y) in zip(glimpses, slots, locations, strict=True):
+        expected = reference_glimpse(canvases[slot], x, y, 4, 3)
+        np.testing.assert_allclose(glimpse, expected, rtol=0, atol=1e-6)

@@ -1,0 +1,71 @@
+"""Vector-env steps/s of the working tree against another git revision, side by side.
+
+Checks the base revision out into a temporary git worktree, then alternates fresh
+processes of the two (so drifting machine load hits both alike) and prints every sample,
+the medians and their ratio. Run from the repository root:
+
+    python benchmarks/env_speed_ab.py --base HEAD~1 --id GlimpseClutteredMNIST100-v0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MEASURE = """
+import sys
+sys.path.insert(0, "benchmarks")
+from env_speed import steps_per_second, vector_env
+print(steps_per_second(vector_env({env_id!r}, {num_envs}, 0), {seconds}))
+"""
+
+
+def measure(tree: Path, env_id: str, num_envs: int, seconds: float) -> float:
+    """Steps/s of the code in ``tree``, in a fresh interpreter that imports only that tree."""
+    code = MEASURE.format(env_id=env_id, num_envs=num_envs, seconds=seconds)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {tree} failed:\n{done.stderr}")
+    return float(done.stdout.split()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="HEAD", help="git revision to compare against")
+    parser.add_argument("--id", default="GlimpseClutteredMNIST100-v0", dest="env_id")
+    parser.add_argument("--num-envs", type=int, default=1024)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per sample")
+    parser.add_argument("--rounds", type=int, default=4, help="samples of each side")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ram-env-ab-") as scratch:
+        base_tree = Path(scratch) / "base"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "-q", str(base_tree), args.base],
+            cwd=ROOT, check=True,
+        )  # fmt: skip
+        try:
+            samples: dict[str, list[float]] = {"base": [], "work": []}
+            for _ in range(args.rounds):
+                for side, tree in (("base", base_tree), ("work", ROOT)):
+                    samples[side].append(measure(tree, args.env_id, args.num_envs, args.seconds))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT)
+    base, work = (statistics.median(samples[side]) for side in ("base", "work"))
+    print(f"# {args.env_id}, vector {args.num_envs}, steps/s; base = {args.base}")
+    for side in ("base", "work"):
+        print(f"{side:>5}: " + ", ".join(f"{value:,.0f}" for value in samples[side]))
+    print(f"median base {base:,.0f}, work {work:,.0f}, ratio work/base {work / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()
