@@ -29,7 +29,7 @@ from agents.cli_sb3 import (
     is_sb3_checkpoint,
     run_sb3,
 )
-from agents.ram_policy import CORE_TYPES
+from agents.ram_policy import CORE_TYPES, LOCATION_POLICIES
 from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
 from ram_env.data import DataError
 
@@ -134,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="std of the Gaussian location policy",
     )
     parser.add_argument("--learn-std", action="store_true", help="learn the location std")
+    parser.add_argument(
+        "--locations",
+        choices=LOCATION_POLICIES,
+        default=DEFAULTS.locations,
+        help="learned: the Gaussian location policy; random: the paper's control, glimpses "
+        "at uniformly random places (nothing learns where to look)",
+    )
     parser.add_argument(
         "--loss",
         choices=LOSSES,
@@ -252,6 +259,7 @@ def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
         hidden_size=args.hidden_size,
         std=args.std,
         learn_std=args.learn_std,
+        locations=args.locations,
         loss=args.loss,
         location_weight=args.location_weight,
         epochs=args.epochs,

@@ -104,9 +104,7 @@ def _classify_batch(
         out = model.step(glimpse, location, state)
         state = out.state
         if t < num_glimpses - 1:
-            next_location = out.location_mean
-            if sample:
-                next_location, _ = model.location_network.sample(next_location, generator)
+            next_location, _ = model.next_location(out, generator, explore=sample)
             action = scores_action(next_location, None, model.config.num_classes)
         else:
             logits = model.classify(out.hidden)

@@ -7,6 +7,8 @@ is also the feature extractor of the SB3 route):
 * ``RNNCore`` / ``LSTMCore`` / ``GRUCore``: ``h_t = core(g_t, h_{t-1})``. The hidden state is
   an explicit tuple of tensors that the caller carries from step to step.
 * ``LocationNetwork``: ``mu = tanh(W h_t)``; the next location is drawn from ``N(mu, std^2)``.
+  With ``locations="random"`` (the paper's control) glimpses go to uniformly random places
+  instead, in training and evaluation alike, and nothing learns where to look.
 * ``RecurrentAttentionModel``: the above plus the classifier ``Linear(h_T -> K)`` and the
   baseline ``b_t = Linear(h_t)``, which reads ``h_t.detach()`` so that fitting the baseline
   never changes the core.
@@ -28,6 +30,7 @@ from gymnasium import spaces
 from torch import nn
 
 CORE_TYPES = ("rnn", "lstm", "gru")
+LOCATION_POLICIES = ("learned", "random")
 
 CoreState = tuple[torch.Tensor, ...]
 """A core's recurrent state: ``(h,)`` for ``rnn``/``gru``, ``(h, c)`` for ``lstm``."""
@@ -47,10 +50,15 @@ class RAMConfig:
     hidden_size: int = 256
     location_std: float = 0.15
     learn_std: bool = False
+    locations: str = "learned"  # "random": the paper's control, glimpses placed uniformly
 
     def __post_init__(self) -> None:
         if self.core not in CORE_TYPES:
             raise ValueError(f"core must be one of {CORE_TYPES}, got {self.core!r}")
+        if self.locations not in LOCATION_POLICIES:
+            raise ValueError(
+                f"locations must be one of {LOCATION_POLICIES}, got {self.locations!r}"
+            )
         if not self.location_std > 0:
             raise ValueError(f"location_std must be > 0, got {self.location_std}")
 
@@ -250,6 +258,23 @@ class RecurrentAttentionModel(nn.Module):
         features = self.glimpse_network(glimpse, location)
         hidden, state = self.core(features, state)
         return StepOutput(hidden, state, self.location_network(hidden), self.baseline(hidden))
+
+    def next_location(
+        self, out: StepOutput, generator: torch.Generator | None, explore: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Where to look next and, when it was drawn from the Gaussian policy, its log-prob.
+
+        Learned locations: a sample around ``mu_t`` when ``explore`` (training, ``--mc``),
+        else ``mu_t`` itself. Random locations: uniform in ``[-1, 1]^2`` from ``generator``
+        either way, with no log-prob, so REINFORCE has nothing to train.
+        """
+        mean = out.location_mean
+        if self.config.locations == "random":
+            uniform = torch.rand(mean.shape, generator=generator, device=mean.device)
+            return uniform * 2.0 - 1.0, None
+        if explore:
+            return self.location_network.sample(mean, generator)
+        return mean, None
 
     def baseline(self, hidden: torch.Tensor) -> torch.Tensor:
         """``b_t`` (B,): the expected reward, from ``h_t.detach()`` (no gradient to the core)."""

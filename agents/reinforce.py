@@ -78,6 +78,7 @@ class ReinforceConfig:
     hidden_size: int = 256
     std: float = 0.15
     learn_std: bool = False
+    locations: str = "learned"  # "random": the paper's control (locations not learned)
     loss: str = "hybrid"
     location_weight: float = 0.03  # weight of the REINFORCE term (1 = the paper's sum)
     epochs: int = 200
@@ -172,8 +173,9 @@ def collect_rollout(
         state = out.state
         baselines.append(out.baseline)
         if t < num_glimpses - 1:
-            next_location, log_prob = model.location_network.sample(out.location_mean, generator)
-            log_probs.append(log_prob)
+            next_location, log_prob = model.next_location(out, generator, explore=True)
+            if log_prob is not None:  # None: random locations, nothing to reinforce
+                log_probs.append(log_prob)
             action = scores_action(next_location, None, num_classes)
         else:
             logits = model.classify(out.hidden)
@@ -321,6 +323,7 @@ def build_model(
         hidden_size=config.hidden_size,
         location_std=config.std,
         learn_std=config.learn_std,
+        locations=config.locations,
     )
     return RecurrentAttentionModel(model_config).to(config.device)
 

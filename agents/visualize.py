@@ -41,6 +41,7 @@ def record_paths(
         first_seed = derive_seed(seed, 0) + index
         observation, _ = env.reset(seed=first_seed, options={"image_index": index})
         state = model.initial_state(1)
+        generator = torch.Generator().manual_seed(first_seed)  # used by random locations only
         frames = []
         for t in range(env.num_glimpses):
             frames.append(env.render())
@@ -49,7 +50,8 @@ def record_paths(
             out = model.step(glimpse, location, state)
             state = out.state
             if t < env.num_glimpses - 1:
-                action = scores_action(out.location_mean, None, num_classes)
+                next_location, _ = model.next_location(out, generator, explore=False)
+                action = scores_action(next_location, None, num_classes)
             else:
                 prediction = model.classify(out.hidden).argmax(-1)
                 action = scores_action(None, prediction, num_classes)

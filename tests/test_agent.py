@@ -164,6 +164,26 @@ def test_no_location_change_when_the_advantage_is_zero():
         assert torch.equal(before[name], tensor), name
 
 
+def test_random_locations_are_uniform_seeded_and_never_trained():
+    """The paper's control: glimpses at random places; the location network gets nothing."""
+    env = make_env()
+    model = make_model(env, locations="random")
+    rollout = collect_rollout(model, env, seed=3, sample_class=False)
+    assert rollout.location_log_probs.shape == (0, 16)
+    assert compute_losses(rollout).location == 0
+    before = copy.deepcopy(model.location_network.state_dict())
+    update(model, make_optimizer(model, ReinforceConfig()), env, ReinforceConfig(batch_size=16), 0)
+    for name, tensor in model.location_network.state_dict().items():
+        assert torch.equal(before[name], tensor), name
+    out = model.step(torch.zeros(500, 1, 8, 8), torch.zeros(500, 2), model.initial_state(500))
+    draws = [model.next_location(out, torch.Generator().manual_seed(9), False)[0] for _ in "ab"]
+    assert torch.equal(draws[0], draws[1]) and draws[0].abs().max() <= 1
+    assert draws[0].min() < -0.9 and draws[0].max() > 0.9  # spread over the canvas
+    assert not torch.allclose(draws[0], out.location_mean)
+    with pytest.raises(ValueError, match="locations must be one of"):
+        RAMConfig(num_scales=1, glimpse_size=8, num_classes=10, locations="fixed")
+
+
 def test_reinforce_gradient_reaches_core_and_glimpse_network():
     env = make_env()
     model = make_model(env)

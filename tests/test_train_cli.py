@@ -198,3 +198,14 @@ def test_same_seed_same_metrics_and_exact_resume_after_sigint(tmp_path, monkeypa
     for name, tensor in final[0]["model"].items():
         assert torch.equal(tensor, final[1]["model"][name]), name
     assert [row["images"] for row in read_metrics(interrupted)] == ["128", "384"]
+
+
+@pytest.mark.mnist
+def test_random_locations_run_end_to_end(tmp_path, capsys):
+    """``--locations random`` trains, is stored in the checkpoint and is evaluated as such."""
+    out = tmp_path / "random"
+    assert run(["--max-images", 128, "--locations", "random", "--out", out, *TINY]) == 0
+    checkpoint = torch.load(out / "best.pt", weights_only=True)
+    assert checkpoint["model_config"]["locations"] == "random"
+    assert run(["--eval", out / "best.pt", "--split", "validation"]) == 0
+    assert "validation error" in capsys.readouterr().out
