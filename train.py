@@ -31,6 +31,7 @@ from agents.cli_sb3 import (
 )
 from agents.ram_policy import CORE_TYPES, LOCATION_POLICIES
 from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
+from ram_env.atomic import write_atomic
 from ram_env.data import DataError
 
 ALGORITHMS = ("reinforce", *SB3_ALGORITHMS)
@@ -357,7 +358,7 @@ def run_evaluation(path: Path, split: str, mc: int, device: str, args: argparse.
     result = evaluate(model, env, mc=mc, seed=config.seed, split=split)
     report = {**result.to_dict(), "checkpoint": str(path), "env": config.env_id}
     out_file = path.parent / f"eval-{split}.json"
-    out_file.write_text(json.dumps(report, indent=2) + "\n")
+    write_atomic(out_file, lambda file: file.write(json.dumps(report, indent=2).encode() + b"\n"))
     paths = "mean path" if mc == 1 else f"{mc} sampled paths"
     print(
         f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "

@@ -1,0 +1,389 @@
+"""The RAM rows of the paper's four tables, trained with ``train.py`` and scored side by side.
+
+    python benchmarks/paper_tables.py                                  # every row
+    python benchmarks/paper_tables.py --only cluttered60 --glimpses 6  # one row
+    python benchmarks/paper_tables.py --only mnist --minutes 6 --threads 1
+    python benchmarks/paper_tables.py --only translated --variant lstm  # beyond the paper
+    python benchmarks/paper_tables.py --report-only                    # rewrite the report
+
+Each row is a run folder ``RUNS/<task>-g<glimpses>[-random][-<variant>]-seed<S>`` made by
+exactly what a user types::
+
+    python train.py --algo reinforce --env ENV --glimpses N --seed S --train-minutes M ...
+    python train.py --eval RUN/best.pt --split test            # one path (mean locations)
+    python train.py --eval RUN/best.pt --split test --mc 10    # 10 sampled paths averaged
+
+An interrupted row is resumed from its ``last.pt`` (``--resume``, same budget); a scored row
+(``row.json`` present) is skipped, so the script can be stopped and started at will and
+rows can be run in separate invocations with different budgets: every row records its own.
+
+Writes ``--out`` (default ``docs/results.md``): per task, paper error against ours (one path
+and ``--mc 10``), minutes, images, seed and the exact command; rows never run are marked
+"not run". Beside it, ``results/<task>.png`` (test error against glimpses, paper and ours)
+and, for the cluttered tasks, ``results/<row>-paths.gif`` (glimpse paths on test digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from algorithms import run_logged  # noqa: E402
+
+from ram_env.atomic import write_atomic  # noqa: E402
+
+ROW_FILE = "row.json"
+VARIANTS = {  # name -> extra train.py flags; "paper" is the paper-faithful setting
+    "paper": [],
+    "lstm": ["--core", "lstm"],
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One of the paper's four tables."""
+
+    name: str
+    env_id: str
+    title: str
+    paper_errors: dict[int, float]  # glimpses -> the paper's RAM test error (%)
+    random_control: float | None = None  # the paper's random-locations error, if it has one
+    target: tuple[int, float] | None = None  # (glimpses, error %) this project must reach
+
+
+TASKS = {
+    task.name: task
+    for task in (
+        Task(
+            "mnist",
+            "GlimpseMNIST-v0",
+            "28x28 MNIST (8x8 glimpses, 1 scale)",
+            {2: 3.79, 3: 1.51, 4: 1.54, 5: 1.34, 6: 1.12, 7: 1.07},
+        ),
+        Task(
+            "translated",
+            "GlimpseTranslatedMNIST-v0",
+            "60x60 translated MNIST (12x12, 3 scales)",
+            {4: 1.54, 6: 1.22, 8: 1.20},
+            target=(6, 1.2),
+        ),
+        Task(
+            "cluttered60",
+            "GlimpseClutteredMNIST-v0",
+            "60x60 cluttered MNIST, 4 pieces of clutter (12x12, 3 scales)",
+            {4: 4.96, 6: 4.08, 8: 4.04},
+            random_control=14.4,
+            target=(6, 3.0),
+        ),
+        Task(
+            "cluttered100",
+            "GlimpseClutteredMNIST100-v0",
+            "100x100 cluttered MNIST, 8 pieces of clutter (12x12, 4 scales)",
+            {4: 14.95, 6: 11.58, 8: 10.83},
+            target=(8, 8.0),
+        ),
+    )
+}
+RANDOM_CONTROL_GLIMPSES = 6  # the reference gives no count for this row; 6 is the middle one
+
+
+@dataclass(frozen=True)
+class Row:
+    """One trained configuration: a task, a glimpse count, learned or random locations."""
+
+    task: Task
+    glimpses: int
+    random_locations: bool = False
+    variant: str = "paper"
+
+    @property
+    def name(self) -> str:
+        name = f"{self.task.name}-g{self.glimpses}"
+        name += "-random" if self.random_locations else ""
+        return name + ("" if self.variant == "paper" else f"-{self.variant}")
+
+    @property
+    def paper_error(self) -> float | None:
+        if self.random_locations:
+            return self.task.random_control
+        return self.task.paper_errors.get(self.glimpses)
+
+    def train_flags(self) -> list[str]:
+        flags = ["--env", self.task.env_id, "--glimpses", str(self.glimpses)]
+        flags += ["--locations", "random"] if self.random_locations else []
+        return flags + VARIANTS[self.variant]
+
+
+def all_rows(variant: str) -> list[Row]:
+    rows = []
+    for task in TASKS.values():
+        rows += [Row(task, glimpses, variant=variant) for glimpses in task.paper_errors]
+        if task.random_control is not None:
+            rows.append(Row(task, RANDOM_CONTROL_GLIMPSES, True, variant))
+    return rows
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_row(args: argparse.Namespace, row: Row) -> bool:
+    """Train (or resume) and score one row unless already scored; whether it is scored."""
+    run_dir = args.runs_dir / f"{row.name}-seed{args.seed}"
+    if (run_dir / ROW_FILE).exists():
+        print(f"{row.name}: already scored, skipped", flush=True)
+        return True
+    log = args.runs_dir / f"{row.name}-seed{args.seed}.log"
+    train = [
+        "train.py", "--algo", "reinforce", *row.train_flags(), "--seed", str(args.seed),
+        "--train-minutes", str(args.minutes), "--epochs", str(args.epochs),
+        "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
+    ]  # fmt: skip
+    resume = ["--resume"] if (run_dir / "last.pt").exists() else []
+    print(f"{row.name}: {'resuming' if resume else 'training'} ({args.minutes} min)", flush=True)
+    status, _ = run_logged([sys.executable, *train, *resume], log, args.threads)
+    if status != 0:
+        print(f"{row.name}: training failed (exit {status}); see {log}", flush=True)
+        return False
+    scores = {}
+    for mc in (1, args.mc):
+        evaluate = [sys.executable, "train.py", "--eval", str(run_dir / "best.pt")]
+        evaluate += ["--split", "test", "--mc", str(mc), "--threads", str(args.threads)]
+        status, _ = run_logged(evaluate, log, args.threads)
+        if status != 0:
+            print(f"{row.name}: evaluation failed (exit {status}); see {log}", flush=True)
+            return False
+        scores[mc] = json.loads((run_dir / "eval-test.json").read_text())["error"]
+    metrics = read_last_metrics(run_dir)
+    record = {
+        "row": row.name,
+        "task": row.task.name,
+        "glimpses": row.glimpses,
+        "random_locations": row.random_locations,
+        "variant": row.variant,
+        "seed": args.seed,
+        "error": scores[1],
+        "error_mc": scores[args.mc],
+        "mc": args.mc,
+        "minutes": float(metrics.get("minutes", "nan")),
+        "images": int(metrics.get("images", 0)),
+        "budget_minutes": args.minutes,
+        "threads": args.threads,
+        "command": "python " + " ".join(train).replace(str(ROOT) + os.sep, ""),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    text = json.dumps(record, indent=2) + "\n"
+    write_atomic(run_dir / ROW_FILE, lambda file: file.write(text.encode()))
+    if row.task.name.startswith("cluttered"):
+        gif = args.out.parent / "results" / f"{row.name}-paths.gif"
+        plot = [sys.executable, "train.py", "--eval", str(run_dir / "best.pt"), "--split"]
+        plot += ["test", "--plot-glimpses", str(gif), "--plot-count", "6"]
+        run_logged(plot, log, args.threads)  # a missing picture is not worth failing a row
+    print(f"{row.name}: test error {scores[1]:.2f}% ({args.mc} paths: {scores[args.mc]:.2f}%)")
+    return True
+
+
+def read_last_metrics(run_dir: Path) -> dict[str, str]:
+    with (run_dir / "metrics.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    return rows[-1] if rows else {}
+
+
+def read_records(runs_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every scored row under ``runs_dir``, by row name (the lowest seed when several)."""
+    records: dict[str, dict[str, Any]] = {}
+    for path in sorted(runs_dir.glob(f"*/{ROW_FILE}")):
+        record = json.loads(path.read_text())
+        if record["row"] not in records or record["seed"] < records[record["row"]]["seed"]:
+            records[record["row"]] = record
+    return records
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "# The paper's tables, reproduced",
+        "",
+        "Test error (%) on the fixed 10,000 test canvases of each task. *ours* follows the",
+        "mean of the location policy (one path, as the paper scores); *mc 10* averages the",
+        "class posteriors of 10 sampled paths. Every row is one seed of",
+        "`python benchmarks/paper_tables.py` (the exact training command is in the row);",
+        "`python benchmarks/paper_tables.py --report-only` rewrites this page from the runs.",
+        "",
+        "**Budgets.** The paper trains each model to convergence; the rows here had the",
+        "wall-clock budget in the *minutes* column on a 2-core CPU machine, with the learning",
+        "rate decayed over that budget. A short budget is a reduced budget: it shows how far",
+        "each setting gets in that time, not where it ends. Rows not yet run say so.",
+        "",
+    ]
+    for task in TASKS.values():
+        rows = [row for row in all_rows(args.variant) if row.task is task]
+        rows += [Row(task, g, r, v) for g, r, v in _extra_variants(records, task, args.variant)]
+        lines += [f"## {task.title}", "", f"`{task.env_id}`", ""]
+        if task.target:
+            lines += [
+                f"Target: {task.target[1]}% or less with {task.target[0]} glimpses (one path).",
+                "",
+            ]
+        lines += [
+            "| glimpses | locations | setting | paper | ours | mc 10 | minutes | images | "
+            "seed | command |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for row in rows:
+            record = records.get(row.name)
+            paper = "" if row.paper_error is None else f"{row.paper_error:.2f}"
+            where = "random" if row.random_locations else "learned"
+            head = f"| {row.glimpses} | {where} | {row.variant} | {paper} |"
+            if record is None:
+                lines.append(f"{head} not run | | | | | not run yet in the time available |")
+                continue
+            lines.append(
+                f"{head} {record['error']:.2f} | {record['error_mc']:.2f} | "
+                f"{record['minutes']:.1f} | {record['images']:,} | {record['seed']} | "
+                f"`{record['command']}` |"
+            )
+        lines += ["", f"![test error against glimpses](results/{task.name}.png)", ""]
+        gifs = sorted((args.out.parent / "results").glob(f"{task.name}-g*-paths.gif"))
+        if gifs:
+            lines += [
+                "Where the agent looks (test digits; green: right, red: wrong):",
+                "",
+                *[f"![{gif.stem}](results/{gif.name})" for gif in gifs],
+                "",
+            ]
+    return "\n".join(lines)
+
+
+def _extra_variants(records, task: Task, shown: str) -> list[tuple[int, bool, str]]:
+    """Rows of other variants that were run for ``task`` (so no run goes unreported)."""
+    extra = []
+    for record in records.values():
+        if record["task"] == task.name and record["variant"] != shown:
+            extra.append((record["glimpses"], record["random_locations"], record["variant"]))
+    return sorted(extra)
+
+
+def error_plot(task: Task, records: dict[str, dict[str, Any]], path: Path) -> None:
+    """Test error against glimpses: the paper's points and ours (one path), with Pillow."""
+    from PIL import Image, ImageDraw
+
+    series = {"paper": sorted(task.paper_errors.items())}
+    for record in records.values():
+        if record["task"] == task.name and not record["random_locations"]:
+            series.setdefault(f"ours ({record['variant']})", []).append(
+                (record["glimpses"], record["error"])
+            )
+    width, height, left, right, top, bottom = 640, 400, 60, 20, 40, 50
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    glimpses = sorted(task.paper_errors)
+    x_low, x_high = glimpses[0] - 0.5, glimpses[-1] + 0.5
+    y_high = max(error for points in series.values() for _, error in points) * 1.15
+
+    def pixel(x: float, y: float) -> tuple[float, float]:
+        return (
+            left + (width - left - right) * (x - x_low) / (x_high - x_low),
+            height - bottom - (height - top - bottom) * y / y_high,
+        )
+
+    draw.text((left, 12), f"{task.name}: test error (%) against glimpses", fill="black")
+    draw.rectangle([left, top, width - right, height - bottom], outline="black")
+    for step in range(6):
+        y = y_high * step / 5
+        _, py = pixel(x_low, y)
+        draw.line([left, py, width - right, py], fill="#e5e5e5")
+        draw.text((8, py - 6), f"{y:.1f}", fill="black")
+    for g in glimpses:
+        px, _ = pixel(g, 0)
+        draw.text((px - 3, height - bottom + 6), str(g), fill="black")
+    colours = ["#555555", "#1f77b4", "#d62728", "#2ca02c"]
+    for index, (name, points) in enumerate(series.items()):
+        colour = colours[index % len(colours)]
+        points = sorted(points)
+        pixels = [pixel(g, error) for g, error in points]
+        if len(pixels) > 1:
+            draw.line(pixels, fill=colour, width=2)
+        for px, py in pixels:
+            draw.ellipse([px - 4, py - 4, px + 4, py + 4], fill=colour)
+        draw.text((left + 10 + 150 * index, height - 22), name, fill=colour)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--only", nargs="+", choices=sorted(TASKS), help="tasks to run (all)")
+    parser.add_argument("--glimpses", nargs="+", type=int, help="glimpse counts to run (all)")
+    parser.add_argument(
+        "--random", choices=("include", "exclude", "only"), default="include",
+        help="the random-locations control row of cluttered60",
+    )  # fmt: skip
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="paper")
+    parser.add_argument("--minutes", type=float, default=60.0, help="training budget per row")
+    parser.add_argument("--epochs", type=int, default=200, help="epoch cap per row")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mc", type=int, default=10, help="sampled paths of the second score")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results.md")
+    parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "paper-tables")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite the report")
+    args = parser.parse_args(argv)
+    if args.minutes <= 0 or args.epochs < 1 or args.threads < 1 or args.mc < 2:
+        parser.error("--minutes, --epochs and --threads must be positive and --mc at least 2")
+    args.out, args.runs_dir = args.out.resolve(), args.runs_dir.resolve()
+    return args
+
+
+def selected_rows(args: argparse.Namespace) -> list[Row]:
+    rows = all_rows(args.variant)
+    if args.only:
+        rows = [row for row in rows if row.task.name in args.only]
+    if args.glimpses:
+        rows = [row for row in rows if row.glimpses in args.glimpses]
+    if args.random != "include":
+        rows = [row for row in rows if row.random_locations == (args.random == "only")]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.runs_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(ROOT)  # train.py is run by relative path, as in the recorded commands
+    failures = 0
+    if not args.report_only:
+        rows = selected_rows(args)
+        if not rows:
+            print("no row matches --only/--glimpses/--random", file=sys.stderr)
+            return 2
+        for row in rows:
+            failures += not run_row(args, row)
+    records = read_records(args.runs_dir)
+    for task in TASKS.values():
+        error_plot(task, records, args.out.parent / "results" / f"{task.name}.png")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report(args, records) + "\n")
+    print(f"wrote {args.out} ({len(records)} rows scored)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""``benchmarks/paper_tables.py``: which rows it runs, and the report it writes from runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import paper_tables  # noqa: E402
+
+
+def test_every_paper_row_is_there_once():
+    rows = paper_tables.all_rows("paper")
+    names = [row.name for row in rows]
+    assert len(names) == len(set(names)) == 6 + 3 + 4 + 3
+    assert "cluttered60-g6-random" in names and "cluttered100-g8" in names
+    random_row = next(row for row in rows if row.random_locations)
+    assert random_row.paper_error == 14.4
+    assert random_row.train_flags()[-2:] == ["--locations", "random"]
+
+
+def test_selection_by_task_glimpses_and_control():
+    args = paper_tables.parse_args(["--only", "cluttered60", "--glimpses", "6"])
+    assert [row.name for row in paper_tables.selected_rows(args)] == [
+        "cluttered60-g6",
+        "cluttered60-g6-random",
+    ]
+    args = paper_tables.parse_args(["--only", "cluttered60", "--random", "exclude"])
+    assert [row.glimpses for row in paper_tables.selected_rows(args)] == [4, 6, 8]
+    args = paper_tables.parse_args(["--only", "mnist", "--variant", "lstm"])
+    rows = paper_tables.selected_rows(args)
+    assert rows[0].name == "mnist-g2-lstm" and rows[0].train_flags()[-2:] == ["--core", "lstm"]
+
+
+@pytest.mark.parametrize("flags", [["--minutes", "0"], ["--mc", "1"], ["--only", "svhn"]])
+def test_bad_arguments_are_refused(flags, capsys):
+    with pytest.raises(SystemExit):
+        paper_tables.parse_args(flags)
+    assert "error" in capsys.readouterr().err
+
+
+def test_report_and_plots_from_recorded_rows(tmp_path):
+    run = tmp_path / "runs" / "translated-g6-seed0"
+    run.mkdir(parents=True)
+    record = {
+        "row": "translated-g6", "task": "translated", "glimpses": 6,
+        "random_locations": False, "variant": "paper", "seed": 0, "error": 1.84,
+        "error_mc": 1.31, "mc": 10, "minutes": 12.0, "images": 1_500_000,
+        "command": "python train.py --algo reinforce --env GlimpseTranslatedMNIST-v0",
+    }  # fmt: skip
+    (run / paper_tables.ROW_FILE).write_text(json.dumps(record))
+    out = tmp_path / "docs" / "results.md"
+    argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    assert paper_tables.main(argv) == 0
+    text = out.read_text()
+    assert "| 6 | learned | paper | 1.22 | 1.84 | 1.31 | 12.0 | 1,500,000 | 0 |" in text
+    assert "| 4 | learned | paper | 1.54 | not run |" in text
+    assert "Target: 3.0% or less with 6 glimpses" in text
+    for task in paper_tables.TASKS:
+        with Image.open(out.parent / "results" / f"{task}.png") as picture:
+            assert picture.size == (640, 400)
