@@ -200,13 +200,14 @@ def read_last_metrics(run_dir: Path) -> dict[str, str]:
     return rows[-1] if rows else {}
 
 
-def read_records(runs_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every scored row under ``runs_dir``, by row name (the lowest seed when several)."""
-    records: dict[str, dict[str, Any]] = {}
+def read_records(runs_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every scored run under ``runs_dir`` by row name, shortest budget first, then seed."""
+    records: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(runs_dir.glob(f"*/{ROW_FILE}")):
         record = json.loads(path.read_text())
-        if record["row"] not in records or record["seed"] < records[record["row"]]["seed"]:
-            records[record["row"]] = record
+        records.setdefault(record["row"], []).append(record)
+    for runs in records.values():
+        runs.sort(key=lambda record: (record["minutes"], record["seed"]))
     return records
 
 
@@ -244,18 +245,17 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
             "|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for row in rows:
-            record = records.get(row.name)
             paper = "" if row.paper_error is None else f"{row.paper_error:.2f}"
             where = "random" if row.random_locations else "learned"
             head = f"| {row.glimpses} | {where} | {row.variant} | {paper} |"
-            if record is None:
+            if row.name not in records:
                 lines.append(f"{head} not run | | | | | not run yet in the time available |")
-                continue
-            lines.append(
-                f"{head} {record['error']:.2f} | {record['error_mc']:.2f} | "
-                f"{record['minutes']:.1f} | {record['images']:,} | {record['seed']} | "
-                f"`{record['command']}` |"
-            )
+            for record in records.get(row.name, []):  # one line per run: budgets and seeds
+                lines.append(
+                    f"{head} {record['error']:.2f} | {record['error_mc']:.2f} | "
+                    f"{record['minutes']:.1f} | {record['images']:,} | {record['seed']} | "
+                    f"`{record['command']}` |"
+                )
         lines += ["", f"![test error against glimpses](results/{task.name}.png)", ""]
         gifs = sorted((args.out.parent / "results").glob(f"{task.name}-g*-paths.gif"))
         if gifs:
@@ -270,10 +270,11 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
 
 def _extra_variants(records, task: Task, shown: str) -> list[tuple[int, bool, str]]:
     """Rows of other variants that were run for ``task`` (so no run goes unreported)."""
-    extra = []
-    for record in records.values():
-        if record["task"] == task.name and record["variant"] != shown:
-            extra.append((record["glimpses"], record["random_locations"], record["variant"]))
+    extra = set()
+    for runs in records.values():
+        for record in runs:
+            if record["task"] == task.name and record["variant"] != shown:
+                extra.add((record["glimpses"], record["random_locations"], record["variant"]))
     return sorted(extra)
 
 
@@ -282,7 +283,8 @@ def error_plot(task: Task, records: dict[str, dict[str, Any]], path: Path) -> No
     from PIL import Image, ImageDraw
 
     series = {"paper": sorted(task.paper_errors.items())}
-    for record in records.values():
+    for runs in records.values():
+        record = runs[-1]  # the longest run of the row
         if record["task"] == task.name and not record["random_locations"]:
             series.setdefault(f"ours ({record['variant']})", []).append(
                 (record["glimpses"], record["error"])
@@ -300,7 +302,8 @@ def error_plot(task: Task, records: dict[str, dict[str, Any]], path: Path) -> No
             height - bottom - (height - top - bottom) * y / y_high,
         )
 
-    draw.text((left, 12), f"{task.name}: test error (%) against glimpses", fill="black")
+    title = f"{task.name}: test error (%) against glimpses (ours: the longest run of each)"
+    draw.text((left, 12), title, fill="black")
     draw.rectangle([left, top, width - right, height - bottom], outline="black")
     for step in range(6):
         y = y_high * step / 5

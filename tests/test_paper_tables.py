@@ -54,11 +54,18 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
         "command": "python train.py --algo reinforce --env GlimpseTranslatedMNIST-v0",
     }  # fmt: skip
     (run / paper_tables.ROW_FILE).write_text(json.dumps(record))
+    longer = tmp_path / "runs" / "translated-g6-seed1"
+    longer.mkdir()
+    longer_record = {**record, "seed": 1, "minutes": 50.0, "error": 1.10, "error_mc": 0.90}
+    (longer / paper_tables.ROW_FILE).write_text(json.dumps(longer_record))
     out = tmp_path / "docs" / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
     assert paper_tables.main(argv) == 0
     text = out.read_text()
-    assert "| 6 | learned | paper | 1.22 | 1.84 | 1.31 | 12.0 | 1,500,000 | 0 |" in text
+    short_line = "| 6 | learned | paper | 1.22 | 1.84 | 1.31 | 12.0 | 1,500,000 | 0 |"
+    long_line = "| 6 | learned | paper | 1.22 | 1.10 | 0.90 | 50.0 | 1,500,000 | 1 |"
+    assert short_line in text and long_line in text  # every run of a row has its line
+    assert text.index(short_line) < text.index(long_line)
     assert "| 4 | learned | paper | 1.54 | not run |" in text
     assert "Target: 3.0% or less with 6 glimpses" in text
     for task in paper_tables.TASKS:
