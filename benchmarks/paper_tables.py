@@ -44,9 +44,10 @@ from algorithms import run_logged  # noqa: E402
 from ram_env.atomic import write_atomic  # noqa: E402
 
 ROW_FILE = "row.json"
-VARIANTS = {  # name -> extra train.py flags; "paper" is the paper-faithful setting
-    "paper": [],
-    "lstm": ["--core", "lstm"],
+VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
+    "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
+    "lstm": ["--core", "lstm"],  # the public re-implementations' main change
+    "loc-w1": ["--location-weight", "1"],  # REINFORCE term at full weight, as the paper sums
 }
 
 
