@@ -12,7 +12,6 @@ Each algorithm lives in its own module under ``agents/`` and is listed in ``ALGO
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -31,7 +30,7 @@ from agents.cli_sb3 import (
 )
 from agents.ram_policy import CORE_TYPES, LOCATION_POLICIES
 from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
-from ram_env.atomic import write_atomic
+from ram_env.atomic import write_json_atomic
 from ram_env.data import DataError
 
 ALGORITHMS = ("reinforce", *SB3_ALGORITHMS)
@@ -358,7 +357,7 @@ def run_evaluation(path: Path, split: str, mc: int, device: str, args: argparse.
     result = evaluate(model, env, mc=mc, seed=config.seed, split=split)
     report = {**result.to_dict(), "checkpoint": str(path), "env": config.env_id}
     out_file = path.parent / f"eval-{split}.json"
-    write_atomic(out_file, lambda file: file.write(json.dumps(report, indent=2).encode() + b"\n"))
+    write_json_atomic(out_file, report)
     paths = "mean path" if mc == 1 else f"{mc} sampled paths"
     print(
         f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "

@@ -29,7 +29,7 @@ from agents.sb3_algorithms import (
     resolve_action_type,
     train_sb3,
 )
-from ram_env.atomic import write_atomic
+from ram_env.atomic import write_json_atomic
 from ram_env.sb3 import SB3_ACTION_TYPES
 
 SB3_ALGORITHMS = ALGORITHM_NAMES
@@ -220,7 +220,7 @@ def _evaluate(path: str | Path, split: str, args: argparse.Namespace) -> int:
         "action_type": config["action_type"],
     }
     out_file = model_path.parent / f"eval-{split}.json"
-    write_atomic(out_file, lambda file: file.write(json.dumps(report, indent=2).encode() + b"\n"))
+    write_json_atomic(out_file, report)
     print(
         f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "
         f"{result.n} images, deterministic path); wrote {out_file}"

@@ -49,7 +49,7 @@ from agents.evaluation import EvalResult, make_eval_env
 from agents.reinforce import StopRequest
 from agents.rollout import derive_seed
 from agents.sb3_policy import GlimpseFeaturesExtractor, RecurrentRAMPolicy
-from ram_env.atomic import write_atomic
+from ram_env.atomic import write_atomic, write_json_atomic
 from ram_env.sb3 import make_sb3_vec_env
 
 MODEL_FILE = "model.zip"
@@ -495,11 +495,6 @@ def save_model_atomic(model: BaseAlgorithm, path: str | os.PathLike) -> Path:
     return write_atomic(path, model.save)
 
 
-def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
-    text = json.dumps(data, indent=2, default=_json_default) + "\n"
-    return write_atomic(path, lambda file: file.write(text.encode()))
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
@@ -588,7 +583,7 @@ def train_sb3(
         },
         "versions": _versions(),
     }
-    write_json_atomic(out_dir / CONFIG_FILE, config)
+    write_json_atomic(out_dir / CONFIG_FILE, config, default=_json_default)
     score = None
     if val_images > 0:
         val_env = _make_split_env(env_id, "validation", min(val_images, 1000), env_kwargs)
@@ -624,7 +619,7 @@ def train_sb3(
         "interrupted": callback.stop_reason.startswith("stopped"),
         "model": str(model_path),
     }
-    write_json_atomic(out_dir / CONFIG_FILE, {**config, "result": summary})
+    write_json_atomic(out_dir / CONFIG_FILE, {**config, "result": summary}, default=_json_default)
     return summary
 
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from algorithms import run_logged  # noqa: E402
 
-from ram_env.atomic import write_atomic  # noqa: E402
+from ram_env.atomic import write_json_atomic  # noqa: E402
 
 ROW_FILE = "row.json"
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
@@ -184,8 +184,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),
     }
-    text = json.dumps(record, indent=2) + "\n"
-    write_atomic(run_dir / ROW_FILE, lambda file: file.write(text.encode()))
+    write_json_atomic(run_dir / ROW_FILE, record)
     if row.task.name.startswith("cluttered"):
         gif = args.out.parent / "results" / f"{row.name}-paths.gif"
         plot = [sys.executable, "train.py", "--eval", str(run_dir / "best.pt"), "--split"]

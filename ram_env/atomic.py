@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
@@ -29,6 +30,14 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         Path(temp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(
+    path: str | os.PathLike, data: Any, default: Callable[[Any], Any] | None = None
+) -> Path:
+    """``data`` as indented JSON (``default`` converts what json cannot), written atomically."""
+    text = json.dumps(data, indent=2, default=default) + "\n"
+    return write_atomic(path, lambda file: file.write(text.encode()))
 
 
 def _umask() -> int:
