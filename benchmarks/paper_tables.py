@@ -48,6 +48,8 @@ VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
     "lstm": ["--core", "lstm"],  # the public re-implementations' main change
     "loc-w1": ["--location-weight", "1"],  # REINFORCE term at full weight, as the paper sums
+    "b512": ["--batch-size", "512", "--lr", "3e-3"],  # 4x the batch (for a GPU's throughput)
+    "lstm-b512": ["--core", "lstm", "--batch-size", "512", "--lr", "3e-3"],
 }
 
 
@@ -140,14 +142,17 @@ def all_rows(variant: str) -> list[Row]:
 
 def run_row(args: argparse.Namespace, row: Row) -> bool:
     """Train (or resume) and score one row unless already scored; whether it is scored."""
-    run_dir = args.runs_dir / f"{row.name}-seed{args.seed}"
+    run_name = f"{row.name}-seed{args.seed}"
+    run_name += "" if args.device == "cpu" else "-" + args.device.replace(":", "")
+    run_dir = args.runs_dir / run_name
     if (run_dir / ROW_FILE).exists():
         print(f"{row.name}: already scored, skipped", flush=True)
         return True
-    log = args.runs_dir / f"{row.name}-seed{args.seed}.log"
+    log = args.runs_dir / f"{run_name}.log"
+    device = [] if args.device == "cpu" else ["--device", args.device]
     train = [
         "train.py", "--algo", "reinforce", *row.train_flags(), "--seed", str(args.seed),
-        "--train-minutes", str(args.minutes), "--epochs", str(args.epochs),
+        "--train-minutes", str(args.minutes), "--epochs", str(args.epochs), *device,
         "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
@@ -159,7 +164,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
     scores = {}
     for mc in (1, args.mc):
         evaluate = [sys.executable, "train.py", "--eval", str(run_dir / "best.pt")]
-        evaluate += ["--split", "test", "--mc", str(mc), "--threads", str(args.threads)]
+        evaluate += ["--split", "test", "--mc", str(mc), "--threads", str(args.threads), *device]
         status, _ = run_logged(evaluate, log, args.threads)
         if status != 0:
             print(f"{row.name}: evaluation failed (exit {status}); see {log}", flush=True)
@@ -182,6 +187,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "threads": args.threads,
         "command": "python " + " ".join(train).replace(str(ROOT) + os.sep, ""),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "device": device_description(args.device),
         "date": time.strftime("%Y-%m-%d"),
     }
     write_json_atomic(run_dir / ROW_FILE, record)
@@ -192,6 +198,24 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         run_logged(plot, log, args.threads)  # a missing picture is not worth failing a row
     print(f"{row.name}: test error {scores[1]:.2f}% ({args.mc} paths: {scores[args.mc]:.2f}%)")
     return True
+
+
+def device_description(device: str) -> str:
+    """``"cpu"``, or the accelerator's name (``"cuda: NVIDIA H200"``) for the report."""
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    return f"{device}: {torch.cuda.get_device_name(torch.device(device))}"
+
+
+def hardware(record: dict[str, Any]) -> str:
+    """Where a row trained, for the report (rows recorded before devices were noted: CPU)."""
+    device = record.get("device", "cpu")
+    if device == "cpu":
+        cores = record.get("machine", "").split(", ")[-1] or "cores not recorded"
+        return f"CPU ({cores}, {record.get('threads', '?')} thread(s))"
+    return f"GPU ({device.split(': ', 1)[-1]})"
 
 
 def read_last_metrics(run_dir: Path) -> dict[str, str]:
@@ -225,9 +249,18 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "`python benchmarks/paper_tables.py --report-only` rewrites this page from the runs.",
         "",
         "**Budgets.** The paper trains each model to convergence; the rows here had the",
-        "wall-clock budget in the *minutes* column on a 2-core CPU machine, with the learning",
-        "rate decayed over that budget. A short budget is a reduced budget: it shows how far",
-        "each setting gets in that time, not where it ends. Rows not yet run say so.",
+        "wall-clock budget in the *minutes* column on the hardware the row names (a 2-core",
+        "CPU machine unless it says GPU), with the learning rate decayed over that budget. A",
+        "short budget is a reduced budget: it shows how far each setting gets in that time,",
+        "not where it ends. Rows not yet run say so.",
+        "",
+        "**GPU rows** were trained on a lent GPU machine by `benchmarks/gpu_paper_rows.sh`,",
+        "several rows at once sharing the one GPU, each with one CPU core for its env.",
+        "",
+        "**Settings.** *paper* is the paper's model (ReLU RNN core) with `train.py`'s tuned",
+        "REINFORCE defaults; the others add these flags:",
+        "",
+        *[f"- {name}: `{' '.join(flags)}`" for name, flags in VARIANTS.items() if flags],
         "",
     ]
     for task in TASKS.values():
@@ -241,20 +274,20 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
             ]
         lines += [
             "| glimpses | locations | setting | paper | ours | mc 10 | minutes | images | "
-            "seed | command |",
-            "|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
+            "seed | hardware | command |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for row in rows:
             paper = "" if row.paper_error is None else f"{row.paper_error:.2f}"
             where = "random" if row.random_locations else "learned"
             head = f"| {row.glimpses} | {where} | {row.variant} | {paper} |"
             if row.name not in records:
-                lines.append(f"{head} not run | | | | | not run yet in the time available |")
+                lines.append(f"{head} not run | | | | | | not run yet in the time available |")
             for record in records.get(row.name, []):  # one line per run: budgets and seeds
                 lines.append(
                     f"{head} {record['error']:.2f} | {record['error_mc']:.2f} | "
                     f"{record['minutes']:.1f} | {record['images']:,} | {record['seed']} | "
-                    f"`{record['command']}` |"
+                    f"{hardware(record)} | `{record['command']}` |"
                 )
         lines += ["", f"![test error against glimpses](results/{task.name}.png)", ""]
         gifs = sorted((args.out.parent / "results").glob(f"{task.name}-g*-paths.gif"))
@@ -344,6 +377,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=60.0, help="training budget per row")
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per row")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--device", default="cpu", help="torch device of each run (cuda: GPU)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mc", type=int, default=10, help="sampled paths of the second score")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results.md")

@@ -71,3 +71,46 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
     for task in paper_tables.TASKS:
         with Image.open(out.parent / "results" / f"{task}.png") as picture:
             assert picture.size == (640, 400)
+
+
+def test_report_names_the_hardware_of_each_row(tmp_path):
+    base = {
+        "task": "cluttered60", "glimpses": 6, "random_locations": False, "seed": 0,
+        "error": 6.05, "error_mc": 3.68, "mc": 10, "minutes": 7.0, "images": 4_566_016,
+        "command": "python train.py --algo reinforce", "threads": 1,
+    }  # fmt: skip
+    rows = {
+        "cluttered60-g6-lstm-b512-seed0-cuda": {
+            **base, "row": "cluttered60-g6-lstm-b512", "variant": "lstm-b512",
+            "machine": "x86_64, 16 cores", "device": "cuda: NVIDIA H200",
+        },
+        "cluttered60-g6-seed0": {
+            **base, "row": "cluttered60-g6", "variant": "paper", "machine": "x86_64, 2 cores",
+        },  # recorded before rows noted their device: a CPU row
+    }  # fmt: skip
+    for name, record in rows.items():
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / paper_tables.ROW_FILE).write_text(json.dumps(record))
+    out = tmp_path / "results.md"
+    argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    assert paper_tables.main(argv) == 0
+    text = out.read_text()
+    assert "| 6 | learned | lstm-b512 | 4.08 | 6.05 | 3.68 |" in text
+    assert "| 0 | GPU (NVIDIA H200) |" in text
+    assert "| 0 | CPU (2 cores, 1 thread(s)) |" in text
+
+
+def test_gpu_runs_get_their_own_folder(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
+    )
+    args = paper_tables.parse_args(["--device", "cuda", "--runs-dir", str(tmp_path)])
+    row = paper_tables.Row(paper_tables.TASKS["translated"], 6, variant="lstm-b512")
+    assert not paper_tables.run_row(args, row)  # the stubbed training "fails": nothing scored
+    command = calls[0]
+    assert command[command.index("--device") + 1] == "cuda"
+    run_dir = tmp_path / "translated-g6-lstm-b512-seed0-cuda"
+    assert command[command.index("--out") + 1] == str(run_dir)
+    flags = " ".join(command)
+    assert "--glimpses 6 --core lstm --batch-size 512 --lr 3e-3" in flags

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Train several paper-table rows at once on a lent GPU machine, one process per row, and
+# pack each run (best.pt, metrics, scores, log) into $OUT for the trip back.
+#
+#   MINUTES=6.5 DEADLINE_S=540 bash benchmarks/gpu_paper_rows.sh \
+#       "cluttered60 6 paper" "cluttered60 6 lstm-b512" ...
+#
+# Each argument is "TASK GLIMPSES VARIANT" (see benchmarks/paper_tables.py). The machine
+# has no network: Python packages it lacks travel as wheels in .whl/, MNIST as IDX files in
+# .devdata/mnist/ (both git-ignored, carried by the device tool). Whatever state the rows
+# are in at DEADLINE_S seconds is packed, so a slow row never costs the others' results.
+set -u
+MINUTES=${MINUTES:-6.5}
+DEADLINE_S=${DEADLINE_S:-540}
+DEVICE=${DEVICE:-cuda}
+OUT=${OUT:-/tmp/gpu-rows-out}
+RUNS=runs/gpu
+start=$SECONDS
+mkdir -p "$OUT" "$RUNS"
+
+if compgen -G ".whl/*.whl" >/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site:$PWD
+fi
+export RAM_ENV_DATA=${RAM_ENV_DATA:-/tmp/ram-env-data} PYTHONUNBUFFERED=1
+export RAM_ENV_MNIST_DIR=${RAM_ENV_MNIST_DIR:-$PWD/.devdata/mnist}
+python3 -m ram_env.data fetch --quiet || exit 1
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>/dev/null
+
+# Build the fixed validation/test canvases once, before the rows race for them.
+python3 - <<'EOF' || exit 1
+import gymnasium
+import ram_env  # noqa: F401
+for env_id in ("GlimpseTranslatedMNIST-v0", "GlimpseClutteredMNIST-v0", "GlimpseClutteredMNIST100-v0"):
+    for split in ("validation", "test"):
+        gymnasium.make(env_id, split=split).reset(seed=0)
+EOF
+
+# A few updates and an evaluation on the device first: fail in seconds, not at the deadline.
+python3 train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --device "$DEVICE" \
+    --max-images 2048 --epochs 1 --out /tmp/smoke --no-progress --threads 1 || exit 1
+python3 train.py --eval /tmp/smoke/best.pt --split validation --device "$DEVICE" || exit 1
+echo "setup took $((SECONDS - start)) s"
+
+pids=()
+for spec in "$@"; do
+    read -r task glimpses variant <<<"$spec"
+    python3 benchmarks/paper_tables.py --only "$task" --glimpses "$glimpses" --random exclude \
+        --variant "$variant" --device "$DEVICE" --minutes "$MINUTES" --threads 1 \
+        --runs-dir "$RUNS" --out "$RUNS/report/results.md" \
+        >"$RUNS/$task-g$glimpses-$variant.out" 2>&1 &
+    pids+=($!)
+done
+while (( SECONDS - start < DEADLINE_S )); do
+    running=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
+    (( running )) || break
+    sleep 5
+done
+if (( running )); then  # out of time: stop the trainings cleanly (they save), then pack
+    pkill -TERM -f "train.py --algo reinforce"
+    sleep 20
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+fi
+echo "rows ran for $((SECONDS - start)) s in all"
+
+# One tar per run (the tool brings back 8 files at most): best.pt (what the report scores
+# and plots; last.pt stays behind), metrics, scores, the run's log and every row's output.
+for run in "$RUNS"/*/; do
+    name=$(basename "$run")
+    [[ $name == report ]] && continue
+    (cd "$RUNS" && tar czf "$OUT/$name.tar.gz" --exclude=last.pt --exclude=tb "$name" \
+        $(ls "$name.log" *.out 2>/dev/null))
+done
+for row in "$RUNS"/*/row.json; do
+    [[ -f $row ]] && python3 -c "import json,sys; r=json.load(open(sys.argv[1])); \
+print(f\"{r['row']:28s} test error {r['error']:.2f}% (mc {r['error_mc']:.2f}%), \
+{r['images']:,} images in {r['minutes']:.1f} min\")" "$row"
+done
+ls -la "$OUT"
