@@ -3,6 +3,7 @@
     python benchmarks/train_speed.py                                  # GlimpseMNIST-v0
     python benchmarks/train_speed.py --env GlimpseTranslatedMNIST-v0  # 60x60, 3 scales
     python benchmarks/train_speed.py --env GlimpseClutteredMNIST100-v0 --core lstm
+    python benchmarks/train_speed.py --compile    # adds the trainer with torch.compile
 
 Two loops, timed in alternating rounds so that both see the same machine load:
 
@@ -10,6 +11,9 @@ Two loops, timed in alternating rounds so that both see the same machine load:
   retina, env-side labels and rewards) exactly as ``train.py`` does;
 * ``env-free``: the same model, losses and optimiser on a tensor batch of MNIST digits, with
   the retina written in torch (no env, no numpy round trips): the cost of the model alone.
+
+With ``--compile`` a third loop, ``compiled``, is the trainer with ``model.step`` wrapped
+in ``torch.compile``, timed in the same rounds.
 
 Prints training images/s of each (best round) and their ratio (trainer / env-free).
 """
@@ -144,6 +148,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: all cores")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0, help="per loop per round")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     args = parser.parse_args()
 
     config = ReinforceConfig(
@@ -160,7 +165,8 @@ def main() -> None:
     env = make_train_env(config)
     task = env.unwrapped.task
     num_glimpses = env.unwrapped.num_glimpses
-    models = {name: build_model(config, env) for name in ("trainer", "env-free")}
+    names = ("trainer", "env-free", "compiled") if args.compile else ("trainer", "env-free")
+    models = {name: build_model(config, env) for name in names}
     optimizers = {name: make_optimizer(model, config) for name, model in models.items()}
     retina = TorchRetina(task.canvas_shape, task.glimpse_size, task.num_scales)
     canvases, labels = digit_canvases(task.canvas_shape, 10_000)
@@ -179,7 +185,12 @@ def main() -> None:
             generator,
         ),
     }
-    for loop in loops.values():  # warm up allocators and kernels
+    if args.compile:
+        models["compiled"].step = torch.compile(models["compiled"].step)
+        loops["compiled"] = lambda i: update(
+            models["compiled"], optimizers["compiled"], env, config, i
+        )
+    for loop in loops.values():  # warm up allocators and kernels (and compile)
         images_per_second(loop, config.batch_size, 0.5)
     rates: dict[str, list[float]] = {name: [] for name in loops}
     for _ in range(args.rounds):
@@ -195,6 +206,8 @@ def main() -> None:
             f"  {name:9s} best {max(values):8.0f} images/s   "
             f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
         )
+    if args.compile:
+        print(f"  ratio compiled/trainer: {max(rates['compiled']) / max(rates['trainer']):.2f}")
     ratios = [a / b for a, b in zip(rates["trainer"], rates["env-free"], strict=True)]
     best_ratio = max(rates["trainer"]) / max(rates["env-free"])
     print(
