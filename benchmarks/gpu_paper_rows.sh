@@ -7,9 +7,36 @@
 #
 # Each argument is "TASK GLIMPSES VARIANT" (see benchmarks/paper_tables.py). The machine
 # has no network: Python packages it lacks travel as wheels in .whl/, MNIST as IDX files in
-# .devdata/mnist/ (both git-ignored, carried by the device tool). Whatever state the rows
-# are in at DEADLINE_S seconds is packed, so a slow row never costs the others' results.
+# .devdata/mnist/ (both git-ignored; the device tool carries them). Make both here first,
+# with the project's venv active: `bash benchmarks/gpu_paper_rows.sh --prepare`.
+# Whatever state the rows are in at DEADLINE_S seconds is packed, so a slow row never costs
+# the others' results.
 set -u
+
+if [[ ${1:-} == --prepare ]]; then
+    pkgs=$(python -m pip list --format=freeze 2>/dev/null |
+        grep -iE '^(gymnasium|farama-notifications|stable.baselines3|sb3.contrib)==')
+    [[ -n $pkgs ]] || { echo "activate the project's venv first" >&2; exit 1; }
+    python -m pip download -q --no-deps -d .whl $pkgs || exit 1
+    python - <<'EOF' || exit 1
+import gzip
+import pathlib
+import struct
+
+from ram_env.data import IDX_NAMES, load_mnist
+
+mnist, out = load_mnist(), pathlib.Path(".devdata/mnist")
+out.mkdir(parents=True, exist_ok=True)
+for key, name in IDX_NAMES.items():
+    array = getattr(mnist, key)
+    magic = 2051 if key.endswith("images") else 2049
+    header = struct.pack(f">{1 + array.ndim}I", magic, *array.shape)
+    with gzip.open(out / f"{name}.gz", "wb") as file:
+        file.write(header + array.tobytes())
+EOF
+    ls -la .whl .devdata/mnist
+    exit 0
+fi
 MINUTES=${MINUTES:-6.5}
 DEADLINE_S=${DEADLINE_S:-540}
 DEVICE=${DEVICE:-cuda}
