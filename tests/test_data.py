@@ -537,6 +537,31 @@ def test_cli_fetch_from_dir_then_verify(
     assert "OK" in capsys.readouterr().out
 
 
+def test_export_idx_round_trips_through_fetch(
+    fake: dict[str, np.ndarray],
+    cache_dir: pathlib.Path,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data.fetch_mnist(make_idx_dir(tmp_path / "idx", fake, gz=False), progress=False)
+    exported = tmp_path / "exported"
+    assert data.main(["export", str(exported)]) == 0
+    assert "wrote 4 IDX files" in capsys.readouterr().out
+    assert sorted(p.name for p in exported.iterdir()) == sorted(
+        f"{name}.gz" for name in data.IDX_NAMES.values()
+    )
+    (cache_dir / "mnist.npz").unlink()
+    data.fetch_mnist(exported, progress=False)
+    assert_loaded(data.load_mnist(download=False), fake)
+
+
+def test_export_idx_needs_a_cache(
+    cache_dir: pathlib.Path, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert data.main(["export", str(tmp_path / "out")]) == 1
+    assert "not downloaded yet" in capsys.readouterr().err
+
+
 def test_cli_verify_and_fetch_failures(
     fake: dict[str, np.ndarray], cache_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
