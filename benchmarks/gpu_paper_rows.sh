@@ -5,7 +5,9 @@
 #   MINUTES=6.5 DEADLINE_S=540 bash benchmarks/gpu_paper_rows.sh \
 #       "cluttered60 6 paper" "cluttered60 6 lstm-b512" ...
 #
-# Each argument is "TASK GLIMPSES VARIANT" (see benchmarks/paper_tables.py). The machine
+# Each argument is "TASK GLIMPSES VARIANT [MINUTES]" (see benchmarks/paper_tables.py); a
+# row's own MINUTES overrides $MINUTES. A run folder carried in runs/gpu/ with a last.pt is
+# resumed, so a longer MINUTES extends an earlier run (its cosine LR restarts part-way). The machine
 # has no network: Python packages it lacks travel as wheels in .whl/, MNIST as IDX files in
 # .devdata/mnist/ (both git-ignored; the device tool carries them). Make both here first,
 # with the project's venv active: `bash benchmarks/gpu_paper_rows.sh --prepare`.
@@ -58,14 +60,20 @@ echo "setup took $((SECONDS - start)) s"
 
 pids=()
 for spec in "$@"; do
-    read -r task glimpses variant <<<"$spec"
+    read -r task glimpses variant minutes <<<"$spec"
     python3 benchmarks/paper_tables.py --only "$task" --glimpses "$glimpses" --random exclude \
-        --variant "$variant" --device "$DEVICE" --minutes "$MINUTES" --threads 1 \
+        --variant "$variant" --device "$DEVICE" --minutes "${minutes:-$MINUTES}" --threads 1 \
         --runs-dir "$RUNS" --out "$RUNS/report/results.md" \
         >"$RUNS/$task-g$glimpses-$variant.out" 2>&1 &
     pids+=($!)
 done
+sampled=0
 while (( SECONDS - start < DEADLINE_S )); do
+    if (( !sampled && SECONDS - start > 150 )); then  # is the GPU the bottleneck?
+        nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
+        uptime
+        sampled=1
+    fi
     running=0
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
     (( running )) || break

@@ -13,7 +13,8 @@ exactly what a user types::
     python train.py --eval RUN/best.pt --split test            # one path (mean locations)
     python train.py --eval RUN/best.pt --split test --mc 10    # 10 sampled paths averaged
 
-An interrupted row is resumed from its ``last.pt`` (``--resume``, same budget); a scored row
+An interrupted row is resumed from its ``last.pt`` (``--resume``); resumed with a longer
+``--minutes`` than it started with, it is marked *extended* in the report. A scored row
 (``row.json`` present) is skipped, so the script can be stopped and started at will and
 rows can be run in separate invocations with different budgets: every row records its own.
 
@@ -44,6 +45,7 @@ from algorithms import run_logged  # noqa: E402
 from ram_env.atomic import write_json_atomic  # noqa: E402
 
 ROW_FILE = "row.json"
+EXTENDED_FILE = "extended.json"
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
     "lstm": ["--core", "lstm"],  # the public re-implementations' main change
@@ -156,6 +158,8 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
+    if resume:
+        note_extension(run_dir, args.minutes)
     print(f"{row.name}: {'resuming' if resume else 'training'} ({args.minutes} min)", flush=True)
     status, _ = run_logged([sys.executable, *train, *resume], log, args.threads)
     if status != 0:
@@ -190,6 +194,8 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "device": device_description(args.device),
         "date": time.strftime("%Y-%m-%d"),
     }
+    if (run_dir / EXTENDED_FILE).exists():
+        record.update(json.loads((run_dir / EXTENDED_FILE).read_text()))
     write_json_atomic(run_dir / ROW_FILE, record)
     if row.task.name.startswith("cluttered"):
         gif = args.out.parent / "results" / f"{row.name}-paths.gif"
@@ -207,6 +213,29 @@ def device_description(device: str) -> str:
     import torch
 
     return f"{device}: {torch.cuda.get_device_name(torch.device(device))}"
+
+
+def note_extension(run_dir: Path, minutes: float) -> None:
+    """Mark a run resumed with a longer budget than it started with.
+
+    Its cosine LR restarts part-way at the resume, so it is not the run a fresh command with
+    the longer budget would give; the report says so. The mark outlives later resumes.
+    """
+    from agents.checkpoint import load_checkpoint
+
+    if (run_dir / EXTENDED_FILE).exists():
+        return
+    earlier = load_checkpoint(run_dir / "last.pt")["config"].get("train_minutes")
+    if earlier is not None and earlier != minutes:
+        write_json_atomic(run_dir / EXTENDED_FILE, {"extended_from_minutes": earlier})
+
+
+def minutes_cell(record: dict[str, Any]) -> str:
+    """The minutes a row trained, and the budget it was extended from, if it was."""
+    cell = f"{record['minutes']:.1f}"
+    if "extended_from_minutes" in record:
+        cell += f" (extended from {record['extended_from_minutes']:g})"
+    return cell
 
 
 def hardware(record: dict[str, Any]) -> str:
@@ -256,6 +285,9 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "",
         "**GPU rows** were trained on a lent GPU machine by `benchmarks/gpu_paper_rows.sh`,",
         "several rows at once sharing the one GPU, each with one CPU core for its env.",
+        "A row *extended from* a shorter budget was trained to that budget, then resumed",
+        "with the longer one: its cosine LR restarted part-way, so it is not quite the run",
+        "its command would give from scratch.",
         "",
         "**Settings.** *paper* is the paper's model (ReLU RNN core) with `train.py`'s tuned",
         "REINFORCE defaults; the others add these flags:",
@@ -286,7 +318,7 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
             for record in records.get(row.name, []):  # one line per run: budgets and seeds
                 lines.append(
                     f"{head} {record['error']:.2f} | {record['error_mc']:.2f} | "
-                    f"{record['minutes']:.1f} | {record['images']:,} | {record['seed']} | "
+                    f"{minutes_cell(record)} | {record['images']:,} | {record['seed']} | "
                     f"{hardware(record)} | `{record['command']}` |"
                 )
         lines += ["", f"![test error against glimpses](results/{task.name}.png)", ""]

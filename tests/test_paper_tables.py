@@ -114,3 +114,42 @@ def test_gpu_runs_get_their_own_folder(tmp_path, monkeypatch):
     assert command[command.index("--out") + 1] == str(run_dir)
     flags = " ".join(command)
     assert "--glimpses 6 --core lstm --batch-size 512 --lr 3e-3" in flags
+
+
+def _resume_row(tmp_path: Path, monkeypatch, minutes: str, checkpoint_minutes: float) -> Path:
+    """Resume a row (its training stubbed out) whose last.pt was trained to a budget."""
+    from agents.checkpoint import save_checkpoint
+
+    run_dir = tmp_path / "translated-g6-seed0"
+    config = {"train_minutes": checkpoint_minutes}
+    payload = {"algo": "reinforce", "config": config, "model_config": {}, "model": {}}
+    save_checkpoint(run_dir / "last.pt", payload)
+    monkeypatch.setattr(paper_tables, "run_logged", lambda command, log, threads: (1, 0))
+    args = paper_tables.parse_args(["--minutes", minutes, "--runs-dir", str(tmp_path)])
+    assert not paper_tables.run_row(args, paper_tables.Row(paper_tables.TASKS["translated"], 6))
+    return run_dir / paper_tables.EXTENDED_FILE
+
+
+def test_a_resume_with_a_longer_budget_is_marked_extended(tmp_path, monkeypatch):
+    assert not _resume_row(tmp_path, monkeypatch, "7.0", 7.0).exists()  # same budget: a resume
+    mark = _resume_row(tmp_path, monkeypatch, "15.0", 7.0)
+    assert json.loads(mark.read_text()) == {"extended_from_minutes": 7.0}
+    # The trainer saved the longer budget into last.pt; the mark outlives the next resume.
+    assert _resume_row(tmp_path, monkeypatch, "15.0", 15.0).exists()
+
+
+def test_report_says_which_rows_were_extended(tmp_path):
+    record = {
+        "row": "translated-g6", "task": "translated", "glimpses": 6,
+        "random_locations": False, "variant": "paper", "seed": 0, "error": 1.79,
+        "error_mc": 1.12, "mc": 10, "minutes": 15.0, "images": 9_000_000,
+        "command": "python train.py --algo reinforce", "extended_from_minutes": 7.0,
+    }  # fmt: skip
+    (tmp_path / "runs" / "translated-g6-seed0").mkdir(parents=True)
+    (tmp_path / "runs" / "translated-g6-seed0" / paper_tables.ROW_FILE).write_text(
+        json.dumps(record)
+    )
+    out = tmp_path / "results.md"
+    argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    assert paper_tables.main(argv) == 0
+    assert "| 1.79 | 1.12 | 15.0 (extended from 7) | 9,000,000 |" in out.read_text()
