@@ -42,8 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from algorithms import run_logged  # noqa: E402
 
+from agents.reinforce import ReinforceConfig  # noqa: E402
 from ram_env.atomic import write_json_atomic  # noqa: E402
 
+TRAIN_DEFAULTS = ReinforceConfig()
 ROW_FILE = "row.json"
 EXTENDED_FILE = "extended.json"
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
@@ -127,7 +129,14 @@ class Row:
     def train_flags(self) -> list[str]:
         flags = ["--env", self.task.env_id, "--glimpses", str(self.glimpses)]
         flags += ["--locations", "random"] if self.random_locations else []
-        return flags + VARIANTS[self.variant]
+        variant = VARIANTS[self.variant]
+        # Batch size and LR are spelled out even where the variant keeps train.py's
+        # defaults, so that a recorded command still names the same run after they change.
+        if "--batch-size" not in variant:
+            variant = [*variant, "--batch-size", str(TRAIN_DEFAULTS.batch_size)]
+        if "--lr" not in variant:
+            variant = [*variant, "--lr", f"{TRAIN_DEFAULTS.lr:g}"]
+        return flags + variant
 
 
 def all_rows(variant: str) -> list[Row]:
@@ -290,7 +299,9 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "its command would give from scratch.",
         "",
         "**Settings.** *paper* is the paper's model (ReLU RNN core) with `train.py`'s tuned",
-        "REINFORCE defaults; the others add these flags:",
+        "REINFORCE defaults, spelled out in each row's command (rows run before 2026-11-26",
+        "have the former defaults, batch 128 and LR 2e-3; since then they are batch 512 and",
+        "LR 4e-3); the others add these flags:",
         "",
         *[f"- {name}: `{' '.join(flags)}`" for name, flags in VARIANTS.items() if flags],
         "",
