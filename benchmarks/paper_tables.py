@@ -40,8 +40,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import torch  # noqa: E402
 from algorithms import run_logged  # noqa: E402
 
+from agents.checkpoint import load_checkpoint  # noqa: E402
 from agents.reinforce import ReinforceConfig  # noqa: E402
 from ram_env.atomic import write_json_atomic  # noqa: E402
 
@@ -219,8 +221,6 @@ def device_description(device: str) -> str:
     """``"cpu"``, or the accelerator's name (``"cuda: NVIDIA H200"``) for the report."""
     if device == "cpu":
         return "cpu"
-    import torch
-
     return f"{device}: {torch.cuda.get_device_name(torch.device(device))}"
 
 
@@ -230,8 +230,6 @@ def note_extension(run_dir: Path, minutes: float) -> None:
     Its cosine LR restarts part-way at the resume, so it is not the run a fresh command with
     the longer budget would give; the report says so. The mark outlives later resumes.
     """
-    from agents.checkpoint import load_checkpoint
-
     if (run_dir / EXTENDED_FILE).exists():
         return
     earlier = load_checkpoint(run_dir / "last.pt")["config"].get("train_minutes")
