@@ -74,7 +74,7 @@ def evaluate(
             # Image j's first location comes from seed path_seed + j - start (env i is
             # seeded with seed + i): the score does not depend on the batch size.
             path_seed = derive_seed(seed, path) + start
-            logits, labels = _classify_batch(model, env, image_index, path_seed, sample=mc > 1)
+            logits, labels = classify_batch(model, env, image_index, path_seed, sample=mc > 1)
             probabilities += logits.softmax(-1).cpu()
         predictions = probabilities.argmax(-1).numpy()
         correct += int((predictions[:valid] == labels[:valid]).sum())
@@ -86,7 +86,7 @@ def evaluate(
     )
 
 
-def _classify_batch(
+def classify_batch(
     model: RecurrentAttentionModel,
     env: gymnasium.vector.VectorEnv,
     image_index: np.ndarray,
