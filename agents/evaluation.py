@@ -7,8 +7,9 @@ and averages the N class posteriors before taking the argmax.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
@@ -63,21 +64,13 @@ def evaluate(
     was_training = model.training
     model.eval()
     unwrapped = env.unwrapped
-    num_envs, num_images = unwrapped.num_envs, unwrapped.num_images
-    correct = 0
-    for start in range(0, num_images, num_envs):
-        image_index = np.arange(start, start + num_envs) % num_images
-        valid = min(num_envs, num_images - start)
-        probabilities = torch.zeros(num_envs, unwrapped.num_classes)
-        labels = None
-        for path in range(mc):
-            # Image j's first location comes from seed path_seed + j - start (env i is
-            # seeded with seed + i): the score does not depend on the batch size.
-            path_seed = derive_seed(seed, path) + start
-            logits, labels = classify_batch(model, env, image_index, path_seed, sample=mc > 1)
-            probabilities += logits.softmax(-1).cpu()
-        predictions = probabilities.argmax(-1).numpy()
-        correct += int((predictions[:valid] == labels[:valid]).sum())
+    num_images = unwrapped.num_images
+    probabilities = torch.zeros(num_images, unwrapped.num_classes)
+    labels = np.zeros(num_images, dtype=np.int64)
+    for batch in path_batches(model, env, mc, seed, sample=mc > 1):
+        probabilities[batch.images] += batch.logits.softmax(-1).cpu()
+        labels[batch.images] = batch.labels
+    correct = int((probabilities.argmax(-1).numpy() == labels).sum())
     model.train(was_training)
     accuracy = round(100.0 * correct / num_images, 4)
     split = split or getattr(getattr(unwrapped, "task", None), "split", "")
@@ -86,17 +79,55 @@ def evaluate(
     )
 
 
-def classify_batch(
+class PathBatch(NamedTuple):
+    """One path's episodes on a batch of the split's images (``images``, a slice of it)."""
+
+    images: slice
+    path: int
+    logits: torch.Tensor  # (n, K): the classifier at the last glimpse
+    labels: np.ndarray  # (n,)
+    first_locations: np.ndarray  # (n, 2): where the (random) first glimpse was
+
+
+def path_batches(
+    model: RecurrentAttentionModel,
+    env: gymnasium.vector.VectorEnv,
+    paths: int,
+    seed: int,
+    sample: bool,
+) -> Iterator[PathBatch]:
+    """Every image of the env's split ``paths`` times, a batch of ``num_envs`` at a time.
+
+    Path p of image j starts at a first location drawn from ``derive_seed(seed, p) + j``
+    (env i is seeded with seed + i), so the first locations do not depend on the batch
+    size; the sampled locations after them (``sample``) do. With ``sample=False`` every
+    later glimpse follows the mean, and paths differ only in their first location.
+    """
+    num_envs, num_images = env.unwrapped.num_envs, env.unwrapped.num_images
+    for start in range(0, num_images, num_envs):
+        image_index = np.arange(start, start + num_envs) % num_images
+        valid = min(num_envs, num_images - start)
+        for path in range(paths):
+            path_seed = derive_seed(seed, path) + start
+            with torch.no_grad():
+                logits, labels, first = _classify_batch(model, env, image_index, path_seed, sample)
+            yield PathBatch(
+                slice(start, start + valid), path, logits[:valid], labels[:valid], first[:valid]
+            )
+
+
+def _classify_batch(
     model: RecurrentAttentionModel,
     env: gymnasium.vector.VectorEnv,
     image_index: np.ndarray,
     seed: int,
     sample: bool,
-) -> tuple[torch.Tensor, np.ndarray]:
-    """One episode per env on the given images: final logits and the true labels."""
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """One episode per env on the given images: final logits, true labels, first locations."""
     device = model.classifier.weight.device
     generator = torch.Generator(device=device).manual_seed(seed)
     observation, _ = env.reset(seed=seed, options={"image_index": image_index})
+    first_locations = observation["location"]  # a fresh array: the env does not reuse it
     num_glimpses = env.unwrapped.num_glimpses
     state = model.initial_state(len(image_index))
     for t in range(num_glimpses):
@@ -110,4 +141,4 @@ def classify_batch(
             logits = model.classify(out.hidden)
             action = scores_action(None, logits.argmax(-1), model.config.num_classes)
         observation, _, _, _, infos = env.step(action)
-    return logits, infos["label"]
+    return logits, infos["label"], first_locations

@@ -26,9 +26,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
-from agents.evaluation import classify_batch, make_eval_env  # noqa: E402
+from agents.evaluation import make_eval_env, path_batches  # noqa: E402
 from agents.reinforce import ReinforceConfig, load_model  # noqa: E402
-from agents.rollout import derive_seed  # noqa: E402
 
 RINGS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -52,24 +51,15 @@ def score_paths(
     mean_right = np.zeros(num_images, dtype=bool)
     sampled_right = np.zeros((paths, num_images), dtype=bool)
     averaged = np.zeros((num_images, model.config.num_classes))
-    with torch.no_grad():
-        for start in range(0, num_images, batch):
-            index = np.arange(start, start + batch) % num_images
-            keep = slice(start, min(start + batch, num_images))
-            valid = keep.stop - keep.start
-            # The seeds of train.py --eval: mc 1 uses derive_seed(seed, 0), path p of mc N
-            # derive_seed(seed, p); the first location of image j depends on them only.
-            mean_seed = derive_seed(seed, 0) + start
-            observation, _ = env.reset(seed=mean_seed, options={"image_index": index})
-            first_ring[keep] = np.abs(observation["location"][:valid]).max(1)
-            logits, batch_labels = classify_batch(model, env, index, mean_seed, sample=False)
-            labels[keep] = batch_labels[:valid]
-            mean_right[keep] = (logits.argmax(-1).numpy() == batch_labels)[:valid]
-            for path in range(paths):
-                path_seed = derive_seed(seed, path) + start
-                logits, _ = classify_batch(model, env, index, path_seed, sample=True)
-                sampled_right[path, keep] = (logits.argmax(-1).numpy() == batch_labels)[:valid]
-                averaged[keep] += logits.softmax(-1).numpy()[:valid]
+    # The same seeds as train.py --eval: the mean path is its mc 1, the sampled ones its mc N.
+    for scored in path_batches(model, env, 1, seed, sample=False):
+        right = scored.logits.argmax(-1).numpy() == scored.labels
+        labels[scored.images], mean_right[scored.images] = scored.labels, right
+        first_ring[scored.images] = np.abs(scored.first_locations).max(1)
+    for scored in path_batches(model, env, paths, seed, sample=True):
+        right = scored.logits.argmax(-1).numpy() == scored.labels
+        sampled_right[scored.path, scored.images] = right
+        averaged[scored.images] += scored.logits.softmax(-1).numpy()
     env.close()
     return {
         "labels": labels,
