@@ -84,7 +84,7 @@ class ReinforceConfig:
     epochs: int = 200
     train_minutes: float | None = None
     max_images: int | None = None  # a hard cap on training images (for tests / smoke runs)
-    batch_size: int = 512
+    batch_size: int = 1024
     num_envs: int | None = None  # None: batch_size; fewer accumulates several rollouts
     lr: float = 4e-3
     lr_schedule: str = "cosine"
