@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +72,27 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
     for task in paper_tables.TASKS:
         with Image.open(out.parent / "results" / f"{task}.png") as picture:
             assert picture.size == (640, 400)
+
+
+def test_of_equal_runs_the_newest_comes_last(tmp_path):
+    # Two 10-minute runs of one row and seed (an old setting kept under another folder
+    # name, then a re-run): the plot shows the last run, so that must be the re-run,
+    # whichever folder name sorts first.
+    base = {
+        "row": "mnist-g3", "task": "mnist", "glimpses": 3, "random_locations": False,
+        "variant": "paper", "seed": 0, "error_mc": 1.0, "mc": 10, "budget_minutes": 10.0,
+        "images": 1, "command": "python train.py --algo reinforce",
+    }  # fmt: skip
+    runs = (("mnist-g3-seed0", 2.26, 10.003, 2e9), ("mnist-g3-seed0-old", 2.89, 10.005, 1e9))
+    for name, error, minutes, mtime in runs:
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / paper_tables.ROW_FILE
+        path.write_text(json.dumps({**base, "error": error, "minutes": minutes}))
+        os.utime(path, (mtime, mtime))
+    assert [run["error"] for run in paper_tables.read_records(tmp_path)["mnist-g3"]] == [
+        2.89,
+        2.26,
+    ]
 
 
 def test_report_names_the_hardware_of_each_row(tmp_path):
