@@ -276,25 +276,50 @@ def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
     )
 
 
+def typed_options(argv: list[str] | None) -> set[str]:
+    """The destinations of the options actually typed on the command line.
+
+    argparse fills every option left out with its default, so "typed" cannot be read from
+    the parsed namespace. It only fills attributes the namespace lacks, though: parsed into
+    a namespace that holds a marker everywhere, the options left out keep the marker.
+    """
+    parser = build_parser()
+    unset = object()
+    marked = argparse.Namespace(**dict.fromkeys(vars(parser.parse_args(argv)), unset))
+    parsed = parser.parse_args(argv, namespace=marked)
+    return {dest for dest, value in vars(parsed).items() if value is not unset}
+
+
 def resumed_config(
-    stored: dict[str, Any], given: ReinforceConfig, parser: argparse.ArgumentParser
+    stored: dict[str, Any],
+    given: ReinforceConfig,
+    typed: set[str],
+    parser: argparse.ArgumentParser,
 ) -> ReinforceConfig:
     """The stored config, with only run-length/device settings taken from the command line.
 
-    A flag that changes anything else (and differs from its default) is refused: a resumed
-    run must stay the run it was.
+    Those are taken when typed (``--device cpu`` moves a GPU run to the CPU even though
+    ``cpu`` is the default). A flag that changes anything else (and differs from its
+    default) is refused: a resumed run must stay the run it was.
     """
+    import torch
+
     config = ReinforceConfig.from_dict(stored)
     for field in fields(ReinforceConfig):
         new, old = getattr(given, field.name), getattr(config, field.name)
         if field.name in RESUME_OVERRIDABLE:
-            if new != getattr(DEFAULTS, field.name):
+            if field.name in typed:
                 setattr(config, field.name, new)
         elif new != old and new != getattr(DEFAULTS, field.name):
             parser.error(
                 f"--resume: {field.name}={new!r} differs from the checkpoint's "
                 f"{old!r}; drop the flag or start a new run"
             )
+    if torch.device(config.device).type == "cuda" and not torch.cuda.is_available():
+        parser.error(
+            f"--resume: the run trained on {config.device!r} and this machine has no CUDA; "
+            "add --device cpu to carry it on here"
+        )
     return config
 
 
@@ -305,7 +330,7 @@ def default_out_dir(env: str, algo: str) -> Path:
 # --------------------------------------------------------------------------- commands
 
 
-def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str]) -> int:
     from agents.reinforce import train
 
     config = config_from_args(args)
@@ -316,7 +341,7 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         checkpoint = load_checkpoint(out_dir / "last.pt")
         if checkpoint["algo"] != args.algo:
             parser.error(f"--resume: {out_dir} holds a {checkpoint['algo']!r} run")
-        config = resumed_config(checkpoint["config"], config, parser)
+        config = resumed_config(checkpoint["config"], config, typed, parser)
     else:
         out_dir = out_dir or default_out_dir(config.env_id, args.algo)
         if (out_dir / "last.pt").exists():
@@ -390,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_evaluation(args.eval, args.split, args.mc, args.device, args)
         if args.algo in SB3_ALGORITHMS:
             return run_sb3(args)
-        return run_training(args, parser)
+        return run_training(args, parser, typed_options(argv))
     except (CheckpointError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -170,6 +170,31 @@ def test_resume_refuses_a_changed_setting(tiny_run, capsys):
     assert "differs from the checkpoint" in capsys.readouterr().err
 
 
+def _resume(stored: reinforce.ReinforceConfig, argv: list[str]) -> reinforce.ReinforceConfig:
+    """The config ``train.py --resume ARGV`` would carry on a run saved with ``stored``."""
+    argv = ["--resume", "--out", "run", *argv]
+    parser = train.build_parser()
+    given = train.config_from_args(parser.parse_args(argv))
+    return train.resumed_config(stored.to_dict(), given, train.typed_options(argv), parser)
+
+
+def test_resume_takes_typed_run_length_and_device_even_at_their_defaults(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    stored = reinforce.ReinforceConfig(epochs=600, device="cuda", threads=1, lr=3e-3)
+    resumed = _resume(stored, ["--device", "cpu", "--epochs", "200", "--threads", "2"])
+    assert (resumed.device, resumed.epochs, resumed.threads) == ("cpu", 200, 2)
+    assert resumed.lr == 3e-3  # the run's own settings stay
+    kept = _resume(reinforce.ReinforceConfig(epochs=600), [])
+    assert kept.epochs == 600  # not typed: the checkpoint's
+
+
+def test_resuming_a_gpu_run_without_cuda_says_how(monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit):
+        _resume(reinforce.ReinforceConfig(device="cuda"), [])
+    assert "add --device cpu" in capsys.readouterr().err
+
+
 @pytest.mark.mnist
 def test_same_seed_same_metrics_and_exact_resume_after_sigint(tmp_path, monkeypatch):
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
