@@ -2,7 +2,7 @@
 # Train several paper-table rows at once on a lent GPU machine, one process per row, and
 # pack each run (best.pt, metrics, scores, log) into $OUT for the trip back.
 #
-#   MINUTES=6.5 DEADLINE_S=540 bash benchmarks/gpu_paper_rows.sh \
+#   MINUTES=6.5 DEADLINE_S=540 [EPOCHS=200] bash benchmarks/gpu_paper_rows.sh \
 #       "cluttered60 6 paper" "cluttered60 6 lstm-b512" ...
 #
 # Each argument is "TASK GLIMPSES VARIANT [MINUTES]" (see benchmarks/paper_tables.py); a
@@ -26,6 +26,7 @@ if [[ ${1:-} == --prepare ]]; then
 fi
 (( $# )) || { echo "give at least one row: \"TASK GLIMPSES VARIANT\"" >&2; exit 2; }
 MINUTES=${MINUTES:-6.5}
+EPOCHS=${EPOCHS:-200}  # paper_tables' epoch cap: raise it for long rows (a fast row hits it)
 DEADLINE_S=${DEADLINE_S:-540}
 DEVICE=${DEVICE:-cuda}
 OUT=${OUT:-/tmp/gpu-rows-out}
@@ -53,6 +54,7 @@ for env_id in ("GlimpseTranslatedMNIST-v0", "GlimpseClutteredMNIST-v0", "Glimpse
 EOF
 
 # A few updates and an evaluation on the device first: fail in seconds, not at the deadline.
+rm -rf /tmp/smoke
 python3 train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --device "$DEVICE" \
     --max-images 2048 --epochs 1 --out /tmp/smoke --no-progress --threads 1 || exit 1
 python3 train.py --eval /tmp/smoke/best.pt --split validation --device "$DEVICE" || exit 1
@@ -62,8 +64,8 @@ pids=()
 for spec in "$@"; do
     read -r task glimpses variant minutes <<<"$spec"
     python3 benchmarks/paper_tables.py --only "$task" --glimpses "$glimpses" --random exclude \
-        --variant "$variant" --device "$DEVICE" --minutes "${minutes:-$MINUTES}" --threads 1 \
-        --runs-dir "$RUNS" --out "$RUNS/report/results.md" \
+        --variant "$variant" --device "$DEVICE" --minutes "${minutes:-$MINUTES}" \
+        --epochs "$EPOCHS" --threads 1 --runs-dir "$RUNS" --out "$RUNS/report/results.md" \
         >"$RUNS/$task-g$glimpses-$variant.out" 2>&1 &
     pids+=($!)
 done

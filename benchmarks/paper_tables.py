@@ -225,23 +225,33 @@ def device_description(device: str) -> str:
 
 
 def note_extension(run_dir: Path, minutes: float) -> None:
-    """Mark a run resumed with a longer budget than it started with.
+    """Mark a run resumed with a longer budget than it was last trained to.
 
     Its cosine LR restarts part-way at the resume, so it is not the run a fresh command with
-    the longer budget would give; the report says so. The mark outlives later resumes.
+    the longer budget would give; the report says so. The mark outlives later resumes, and
+    a run extended again keeps every budget it passed through (``[7.0, 15.0]``).
     """
-    if (run_dir / EXTENDED_FILE).exists():
-        return
     earlier = load_checkpoint(run_dir / "last.pt")["config"].get("train_minutes")
-    if earlier is not None and earlier != minutes:
-        write_json_atomic(run_dir / EXTENDED_FILE, {"extended_from_minutes": earlier})
+    if earlier is None or earlier == minutes:
+        return  # a plain resume of the same budget
+    mark = run_dir / EXTENDED_FILE
+    budgets = extended_budgets(json.loads(mark.read_text()) if mark.exists() else {})
+    if budgets[-1:] != [earlier]:
+        write_json_atomic(mark, {"extended_from_minutes": [*budgets, earlier]})
+
+
+def extended_budgets(record: dict[str, Any]) -> list[float]:
+    """The budgets a run was extended from, oldest first (older marks hold one number)."""
+    earlier = record.get("extended_from_minutes", [])
+    return [float(m) for m in (earlier if isinstance(earlier, list) else [earlier])]
 
 
 def minutes_cell(record: dict[str, Any]) -> str:
-    """The minutes a row trained, and the budget it was extended from, if it was."""
+    """The minutes a row trained, and the budgets it was extended from, if it was."""
     cell = f"{record['minutes']:.1f}"
-    if "extended_from_minutes" in record:
-        cell += f" (extended from {record['extended_from_minutes']:g})"
+    budgets = extended_budgets(record)
+    if budgets:
+        cell += " (extended from " + ", then ".join(f"{m:g}" for m in budgets) + ")"
     return cell
 
 
@@ -302,8 +312,9 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "**GPU rows** were trained on a lent GPU machine by `benchmarks/gpu_paper_rows.sh`,",
         "several rows at once sharing the one GPU, each with one CPU core for its env.",
         "A row *extended from* a shorter budget was trained to that budget, then resumed",
-        "with the longer one: its cosine LR restarted part-way, so it is not quite the run",
-        "its command would give from scratch.",
+        'with the longer one ("from 7, then 15": resumed twice): its cosine LR restarted',
+        "part-way at each resume, so it is not quite the run its command would give from",
+        "scratch.",
         "",
         "**Settings.** *paper* is the paper's model (ReLU RNN core) with `train.py`'s tuned",
         "REINFORCE defaults, spelled out in each row's command: rows run before 2026-11-26",

@@ -155,9 +155,15 @@ def _resume_row(tmp_path: Path, monkeypatch, minutes: str, checkpoint_minutes: f
 def test_a_resume_with_a_longer_budget_is_marked_extended(tmp_path, monkeypatch):
     assert not _resume_row(tmp_path, monkeypatch, "7.0", 7.0).exists()  # same budget: a resume
     mark = _resume_row(tmp_path, monkeypatch, "15.0", 7.0)
-    assert json.loads(mark.read_text()) == {"extended_from_minutes": 7.0}
+    assert json.loads(mark.read_text()) == {"extended_from_minutes": [7.0]}
     # The trainer saved the longer budget into last.pt; the mark outlives the next resume.
     assert _resume_row(tmp_path, monkeypatch, "15.0", 15.0).exists()
+    # Stopped before its first save, the next resume still finds 7.0: marked once only.
+    _resume_row(tmp_path, monkeypatch, "15.0", 7.0)
+    assert json.loads(mark.read_text()) == {"extended_from_minutes": [7.0]}
+    # Extended again, it keeps both budgets it passed through.
+    _resume_row(tmp_path, monkeypatch, "23.0", 15.0)
+    assert json.loads(mark.read_text()) == {"extended_from_minutes": [7.0, 15.0]}
 
 
 def test_report_says_which_rows_were_extended(tmp_path):
@@ -175,6 +181,12 @@ def test_report_says_which_rows_were_extended(tmp_path):
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
     assert paper_tables.main(argv) == 0
     assert "| 1.79 | 1.12 | 15.0 (extended from 7) | 9,000,000 |" in out.read_text()
+    record["extended_from_minutes"] = [7.0, 15.0]  # extended twice
+    (tmp_path / "runs" / "translated-g6-seed0" / paper_tables.ROW_FILE).write_text(
+        json.dumps(record)
+    )
+    assert paper_tables.main(argv) == 0
+    assert "| 15.0 (extended from 7, then 15) |" in out.read_text()
 
 
 def test_commands_spell_out_batch_size_and_lr():
