@@ -276,16 +276,17 @@ def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
     )
 
 
-def typed_options(argv: list[str] | None) -> set[str]:
+def typed_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None
+) -> set[str]:
     """The destinations of the options actually typed on the command line.
 
     argparse fills every option left out with its default, so "typed" cannot be read from
-    the parsed namespace. It only fills attributes the namespace lacks, though: parsed into
-    a namespace that holds a marker everywhere, the options left out keep the marker.
+    ``args``. It only fills attributes the namespace lacks, though: parsed again into a
+    namespace that holds a marker everywhere, the options left out keep the marker.
     """
-    parser = build_parser()
     unset = object()
-    marked = argparse.Namespace(**dict.fromkeys(vars(parser.parse_args(argv)), unset))
+    marked = argparse.Namespace(**dict.fromkeys(vars(args), unset))
     parsed = parser.parse_args(argv, namespace=marked)
     return {dest for dest, value in vars(parsed).items() if value is not unset}
 
@@ -302,8 +303,6 @@ def resumed_config(
     ``cpu`` is the default). A flag that changes anything else (and differs from its
     default) is refused: a resumed run must stay the run it was.
     """
-    import torch
-
     config = ReinforceConfig.from_dict(stored)
     for field in fields(ReinforceConfig):
         new, old = getattr(given, field.name), getattr(config, field.name)
@@ -315,9 +314,11 @@ def resumed_config(
                 f"--resume: {field.name}={new!r} differs from the checkpoint's "
                 f"{old!r}; drop the flag or start a new run"
             )
-    if torch.device(config.device).type == "cuda" and not torch.cuda.is_available():
+    try:
+        device_name(config.device)  # the check --device gets, for the checkpoint's device
+    except argparse.ArgumentTypeError as error:
         parser.error(
-            f"--resume: the run trained on {config.device!r} and this machine has no CUDA; "
+            f"--resume: the run trained on {config.device!r}: {error}; "
             "add --device cpu to carry it on here"
         )
     return config
@@ -415,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_evaluation(args.eval, args.split, args.mc, args.device, args)
         if args.algo in SB3_ALGORITHMS:
             return run_sb3(args)
-        return run_training(args, parser, typed_options(argv))
+        return run_training(args, parser, typed_options(parser, args, argv))
     except (CheckpointError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -174,8 +174,9 @@ def _resume(stored: reinforce.ReinforceConfig, argv: list[str]) -> reinforce.Rei
     """The config ``train.py --resume ARGV`` would carry on a run saved with ``stored``."""
     argv = ["--resume", "--out", "run", *argv]
     parser = train.build_parser()
-    given = train.config_from_args(parser.parse_args(argv))
-    return train.resumed_config(stored.to_dict(), given, train.typed_options(argv), parser)
+    args = parser.parse_args(argv)
+    typed = train.typed_options(parser, args, argv)
+    return train.resumed_config(stored.to_dict(), train.config_from_args(args), typed, parser)
 
 
 def test_resume_takes_typed_run_length_and_device_even_at_their_defaults(monkeypatch):
