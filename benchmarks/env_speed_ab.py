@@ -5,6 +5,7 @@ processes of the two (so drifting machine load hits both alike) and prints every
 the medians and their ratio. Run from the repository root:
 
     python benchmarks/env_speed_ab.py --base HEAD~1 --id GlimpseClutteredMNIST100-v0
+    python benchmarks/env_speed_ab.py --base-threads 1 --work-threads 2   # same code, threads
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ print(steps_per_second(vector_env({env_id!r}, {num_envs}, 0), {seconds}))
 """
 
 
-def measure(tree: Path, env_id: str, num_envs: int, seconds: float) -> float:
-    """Steps/s of the code in ``tree``, in a fresh interpreter that imports only that tree."""
+def measure(
+    tree: Path, env_id: str, num_envs: int, seconds: float, threads: int | None = None
+) -> float:
+    """Steps/s of the code in ``tree``, in a fresh interpreter that imports only that tree;
+    ``threads`` sets ``$RAM_ENV_THREADS`` for it (None: the environment's own setting)."""
     code = MEASURE.format(env_id=env_id, num_envs=num_envs, seconds=seconds)
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    if threads is not None:
+        env["RAM_ENV_THREADS"] = str(threads)
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True
     )
@@ -45,7 +51,13 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=1024)
     parser.add_argument("--seconds", type=float, default=3.0, help="per sample")
     parser.add_argument("--rounds", type=int, default=4, help="samples of each side")
+    for side in ("base", "work"):
+        parser.add_argument(
+            f"--{side}-threads", type=int, default=None, metavar="N",
+            help=f"$RAM_ENV_THREADS for the {side} side (default: as set, else the env's own)",
+        )  # fmt: skip
     args = parser.parse_args()
+    threads = {"base": args.base_threads, "work": args.work_threads}
 
     with tempfile.TemporaryDirectory(prefix="ram-env-ab-") as scratch:
         base_tree = Path(scratch) / "base"
@@ -57,11 +69,16 @@ def main() -> None:
             samples: dict[str, list[float]] = {"base": [], "work": []}
             for _ in range(args.rounds):
                 for side, tree in (("base", base_tree), ("work", ROOT)):
-                    samples[side].append(measure(tree, args.env_id, args.num_envs, args.seconds))
+                    samples[side].append(
+                        measure(tree, args.env_id, args.num_envs, args.seconds, threads[side])
+                    )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT)
     base, work = (statistics.median(samples[side]) for side in ("base", "work"))
-    print(f"# {args.env_id}, vector {args.num_envs}, steps/s; base = {args.base}")
+    settings = "".join(
+        f", {side} threads {count}" for side, count in threads.items() if count is not None
+    )
+    print(f"# {args.env_id}, vector {args.num_envs}, steps/s; base = {args.base}{settings}")
     for side in ("base", "work"):
         print(f"{side:>5}: " + ", ".join(f"{value:,.0f}" for value in samples[side]))
     print(f"median base {base:,.0f}, work {work:,.0f}, ratio work/base {work / base:.2f}")

@@ -12,7 +12,7 @@
 # .devdata/mnist/ (both git-ignored; the device tool carries them). Make both here first,
 # with the project's venv active: `bash benchmarks/gpu_paper_rows.sh --prepare`.
 # Whatever state the rows are in at DEADLINE_S seconds is packed, so a slow row never costs
-# the others' results.
+# the others' results. Each row's env gets $(nproc) / rows threads unless RAM_ENV_THREADS is set.
 set -u
 
 if [[ ${1:-} == --prepare ]]; then
@@ -60,6 +60,10 @@ python3 train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --device "$DEVI
 python3 train.py --eval /tmp/smoke/best.pt --split validation --device "$DEVICE" || exit 1
 echo "setup took $((SECONDS - start)) s"
 
+# Each row's env may split its batches over threads: give every row its share of the cores
+# (its torch runs on the GPU with one thread).
+export RAM_ENV_THREADS=${RAM_ENV_THREADS:-$(( $(nproc) / $# > 1 ? $(nproc) / $# : 1 ))}
+echo "rows: $#, env threads per row: $RAM_ENV_THREADS"
 pids=()
 for spec in "$@"; do
     read -r task glimpses variant minutes <<<"$spec"

@@ -22,8 +22,10 @@ from ram_env.canvases import STREAM_FIRST_LOCATION, STREAM_IMAGE
 from ram_env.datasets import build_canvas_source
 from ram_env.retina import Retina
 
-PARALLEL_MIN_ENVS = 256  # batches this large are split over two threads
+ENV_THREADS = "RAM_ENV_THREADS"  # threads a large batch's resets and glimpses use
+MIN_ENVS_PER_THREAD = 128  # smaller shares cost more in hand-offs than the thread saves
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 
 FIRST_LOCATIONS = ("random", "center")
 REWARDS = ("sparse", "dense")
@@ -131,7 +133,7 @@ class EpisodeBatch:
         else:
             self.padded, self.tables = task.retina.blank(num_envs, task.source.images.dtype)
             self.slots = np.arange(num_envs)
-        self.parallel = num_envs >= PARALLEL_MIN_ENVS and (os.cpu_count() or 1) > 1
+        self.thread_rows = thread_shares(num_envs, env_threads())
         self._scratch: dict[int, dict[str, np.ndarray]] = defaultdict(dict)  # per first row
 
     def canvas(self, env: int) -> np.ndarray:
@@ -198,17 +200,15 @@ class EpisodeBatch:
                 self.tables[envs] = tables
 
     def _split(self, work: Callable[[slice], None]) -> None:
-        """Run ``work`` over all envs: in two threads for large batches (numpy frees the GIL)."""
-        global _pool
-        if not self.parallel:
+        """Run ``work`` over all envs, one share of rows per thread (numpy frees the GIL)."""
+        if len(self.thread_rows) == 1:
             work(slice(None))
             return
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ram_env")
-        half = self.num_envs // 2
-        other = _pool.submit(work, slice(0, half))
-        work(slice(half, None))
-        other.result()
+        pool = _thread_pool(len(self.thread_rows) - 1)
+        others = [pool.submit(work, rows) for rows in self.thread_rows[:-1]]
+        work(self.thread_rows[-1])
+        for other in others:
+            other.result()
 
     def advance(
         self, locations: np.ndarray, predictions: np.ndarray
@@ -258,6 +258,39 @@ class EpisodeBatch:
             "location": self.locations.astype(np.float32),
             "time": (self.steps / task.num_glimpses).astype(np.float32)[:, None],
         }
+
+
+def env_threads() -> int:
+    """How many threads a large batch may use: ``$RAM_ENV_THREADS``, else 2 (1 on one core).
+
+    Set it to the cores each process may have, e.g. when several trainings share a machine.
+    """
+    text = os.environ.get(ENV_THREADS, "").strip()
+    if not text:
+        return min(2, os.cpu_count() or 1)
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(f"${ENV_THREADS} must be a whole number >= 1, got {text!r}")
+    return threads
+
+
+def thread_shares(num_envs: int, threads: int) -> list[slice]:
+    """Contiguous row ranges, one per thread, each at least ``MIN_ENVS_PER_THREAD`` envs."""
+    parts = max(1, min(threads, num_envs // MIN_ENVS_PER_THREAD))
+    bounds = [num_envs * part // parts for part in range(parts + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    """The process's helper threads, at least ``workers`` of them (shared by all envs)."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size < workers:  # a smaller pool's idle threads end when it goes
+        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ram_env")
+        _pool_size = workers
+    return _pool
 
 
 def _rows(array: np.ndarray | None, rows: slice) -> np.ndarray | None:

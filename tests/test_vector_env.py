@@ -10,7 +10,7 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import ram_env
-from ram_env import GlimpseEnv, GlimpseVectorEnv
+from ram_env import GlimpseEnv, GlimpseVectorEnv, episodes
 from ram_env.registration import TASKS
 
 ACTION_TYPES = ("box", "dict", "multidiscrete", "discrete")
@@ -323,3 +323,49 @@ def test_make_vec_registered_ids(env_id: str) -> None:
     venv.reset(seed=0)
     ends = [venv.step(venv.action_space.sample())[2].all() for _ in range(num_glimpses)]
     assert ends == [False] * (num_glimpses - 1) + [True]
+
+
+def run_envs(kwargs: dict, num_envs: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """Every observation of two episodes of a vector env under fixed random actions."""
+    venv = GlimpseVectorEnv(num_envs=num_envs, autoreset_mode=AutoresetMode.DISABLED, **kwargs)
+    venv.action_space.seed(seed)
+    observations = []
+    for episode in range(2):
+        observations.append(venv.reset(seed=seed + episode)[0])
+        for _ in range(T):
+            observations.append(venv.step(venv.action_space.sample())[0])
+    return observations
+
+
+@pytest.mark.parametrize("threads", ["2", "3", "4"])
+def test_threads_give_the_same_episodes(task_kwargs, monkeypatch, threads: str) -> None:
+    """Resets and glimpses split over threads (uneven shares included) change nothing."""
+    monkeypatch.setattr(episodes, "MIN_ENVS_PER_THREAD", 2)
+    monkeypatch.setenv(episodes.ENV_THREADS, "1")
+    alone = run_envs(task_kwargs, 9, seed=5)
+    monkeypatch.setenv(episodes.ENV_THREADS, threads)
+    venv = GlimpseVectorEnv(num_envs=9, **task_kwargs)
+    assert len(venv._batch.thread_rows) == int(threads)
+    for step, (split, single) in enumerate(zip(run_envs(task_kwargs, 9, 5), alone, strict=True)):
+        assert_obs_equal(split, single, f"{threads} threads, observation {step}")
+
+
+def test_thread_shares_cover_every_env_once() -> None:
+    for num_envs, threads, sizes in [
+        (100, 4, [100]),  # too few envs to share: one thread
+        (256, 2, [128, 128]),
+        (300, 2, [150, 150]),
+        (1000, 3, [333, 333, 334]),
+        (1024, 16, [128] * 8),  # no share under MIN_ENVS_PER_THREAD
+    ]:
+        shares = episodes.thread_shares(num_envs, threads)
+        assert [share.stop - share.start for share in shares] == sizes
+        assert shares[0].start == 0 and shares[-1].stop == num_envs
+        assert all(a.stop == b.start for a, b in zip(shares, shares[1:], strict=False))
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_bad_thread_count_names_the_variable(synthetic_kwargs, monkeypatch, value: str) -> None:
+    monkeypatch.setenv(episodes.ENV_THREADS, value)
+    with pytest.raises(ValueError, match="RAM_ENV_THREADS"):
+        GlimpseVectorEnv(num_envs=2, **synthetic_kwargs)
