@@ -162,15 +162,16 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         print(f"{row.name}: already scored, skipped", flush=True)
         return True
     log = args.runs_dir / f"{run_name}.log"
-    device = [] if args.device == "cpu" else ["--device", args.device]
+    resume = ["--resume"] if (run_dir / "last.pt").exists() else []
+    # A resume names the device even when it is the CPU: a GPU run carried on here needs it.
+    device = [] if args.device == "cpu" and not resume else ["--device", args.device]
     train = [
         "train.py", "--algo", "reinforce", *row.train_flags(), "--seed", str(args.seed),
         "--train-minutes", str(args.minutes), "--epochs", str(args.epochs), *device,
         "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
-    resume = ["--resume"] if (run_dir / "last.pt").exists() else []
     if resume:
-        note_extension(run_dir, args.minutes)
+        note_extension(run_dir, args.minutes, args.device)
     print(f"{row.name}: {'resuming' if resume else 'training'} ({args.minutes} min)", flush=True)
     status, _ = run_logged([sys.executable, *train, *resume], log, args.threads)
     if status != 0:
@@ -224,20 +225,29 @@ def device_description(device: str) -> str:
     return f"{device}: {torch.cuda.get_device_name(torch.device(device))}"
 
 
-def note_extension(run_dir: Path, minutes: float) -> None:
+def note_extension(run_dir: Path, minutes: float, device: str = "cpu") -> None:
     """Mark a run resumed with a longer budget than it was last trained to.
 
     Its cosine LR restarts part-way at the resume, so it is not the run a fresh command with
     the longer budget would give; the report says so. The mark outlives later resumes, and
-    a run extended again keeps every budget it passed through (``[7.0, 15.0]``).
+    a run extended again keeps every budget it passed through (``[7.0, 15.0]``). A run
+    carried on to another device (a GPU run finished on the CPU) also keeps the device it
+    trained on before (``earlier_device``), so the report names both.
     """
-    earlier = load_checkpoint(run_dir / "last.pt")["config"].get("train_minutes")
+    config = load_checkpoint(run_dir / "last.pt")["config"]
+    earlier = config.get("train_minutes")
     if earlier is None or earlier == minutes:
         return  # a plain resume of the same budget
     mark = run_dir / EXTENDED_FILE
-    budgets = extended_budgets(json.loads(mark.read_text()) if mark.exists() else {})
-    if budgets[-1:] != [earlier]:
-        write_json_atomic(mark, {"extended_from_minutes": [*budgets, earlier]})
+    record = json.loads(mark.read_text()) if mark.exists() else {}
+    budgets = extended_budgets(record)
+    if budgets[-1:] == [earlier]:
+        return
+    record["extended_from_minutes"] = [*budgets, earlier]
+    earlier_device = config.get("device", "cpu")
+    if earlier_device != device and "earlier_device" not in record:
+        record["earlier_device"] = earlier_device
+    write_json_atomic(mark, record)
 
 
 def extended_budgets(record: dict[str, Any]) -> list[float]:
@@ -256,12 +266,22 @@ def minutes_cell(record: dict[str, Any]) -> str:
 
 
 def hardware(record: dict[str, Any]) -> str:
-    """Where a row trained, for the report (rows recorded before devices were noted: CPU)."""
+    """Where a row trained, for the report (rows recorded before devices were noted: CPU);
+    a run carried on from another device names that one first."""
     device = record.get("device", "cpu")
     if device == "cpu":
         cores = record.get("machine", "").split(", ")[-1] or "cores not recorded"
-        return f"CPU ({cores}, {record.get('threads', '?')} thread(s))"
-    return f"GPU ({device.split(': ', 1)[-1]})"
+        where = f"CPU ({cores}, {record.get('threads', '?')} thread(s))"
+    else:
+        where = f"GPU ({device.split(': ', 1)[-1]})"
+    earlier = record.get("earlier_device")
+    if earlier is None:
+        return where
+    if earlier == "cpu":
+        before = "CPU"
+    else:  # "cuda" from a checkpoint's config, or "cuda: <name>" from a row's record
+        before = f"GPU ({earlier.split(': ', 1)[1]})" if ": " in earlier else "GPU"
+    return f"{before}, then {where}"
 
 
 def read_last_metrics(run_dir: Path) -> dict[str, str]:
@@ -310,11 +330,13 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "not where it ends. Rows not yet run say so.",
         "",
         "**GPU rows** were trained on a lent GPU machine by `benchmarks/gpu_paper_rows.sh`,",
-        "several rows at once sharing the one GPU, each with one CPU core for its env.",
+        "several rows at once sharing the one GPU and the machine's CPU cores for their envs.",
         "A row *extended from* a shorter budget was trained to that budget, then resumed",
         'with the longer one ("from 7, then 15": resumed twice): its cosine LR restarted',
         "part-way at each resume, so it is not quite the run its command would give from",
-        "scratch.",
+        "scratch. A row whose hardware names two machines (GPU, then CPU) was trained on",
+        "the first, then resumed from its best checkpoint on the second (`--device cpu`);",
+        "its minutes add the time on both, and the epoch cap in its command ended it.",
         "",
         "**Settings.** *paper* is the paper's model (ReLU RNN core) with `train.py`'s tuned",
         "REINFORCE defaults, spelled out in each row's command: rows run before 2026-11-26",

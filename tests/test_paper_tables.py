@@ -166,6 +166,30 @@ def test_a_resume_with_a_longer_budget_is_marked_extended(tmp_path, monkeypatch)
     assert json.loads(mark.read_text()) == {"extended_from_minutes": [7.0, 15.0]}
 
 
+def test_a_gpu_run_carried_on_here_names_both_devices(tmp_path, monkeypatch):
+    from agents.checkpoint import save_checkpoint
+
+    run_dir = tmp_path / "cluttered100-g8-seed0"  # a CPU run's folder, holding a GPU run
+    config = {"train_minutes": 21.3, "device": "cuda"}
+    payload = {"algo": "reinforce", "config": config, "model_config": {}, "model": {}}
+    save_checkpoint(run_dir / "last.pt", payload)
+    calls = []
+    monkeypatch.setattr(
+        paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
+    )
+    args = paper_tables.parse_args(["--minutes", "76.3", "--runs-dir", str(tmp_path)])
+    assert not paper_tables.run_row(args, paper_tables.Row(paper_tables.TASKS["cluttered100"], 8))
+    command = calls[0]
+    assert "--resume" in command
+    assert command[command.index("--device") + 1] == "cpu"  # else train.py refuses the resume
+    mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
+    assert mark == {"extended_from_minutes": [21.3], "earlier_device": "cuda"}
+    record = {"device": "cpu", "machine": "x86_64, 2 cores", "threads": 2, **mark}
+    assert paper_tables.hardware(record) == "GPU, then CPU (2 cores, 2 thread(s))"
+    record["earlier_device"] = "cuda: NVIDIA H100 80GB HBM3"
+    assert paper_tables.hardware(record).startswith("GPU (NVIDIA H100 80GB HBM3), then CPU")
+
+
 def test_report_says_which_rows_were_extended(tmp_path):
     record = {
         "row": "translated-g6", "task": "translated", "glimpses": 6,
