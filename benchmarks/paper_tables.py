@@ -18,6 +18,11 @@ An interrupted row is resumed from its ``last.pt`` (``--resume``); resumed with 
 (``row.json`` present) is skipped, so the script can be stopped and started at will and
 rows can be run in separate invocations with different budgets: every row records its own.
 
+Run folders are scratch space that a new machine does not have; every scored run's record
+is also kept in ``docs/results/rows/`` (tracked by git), and the report is written from
+there. Scored runs brought back from elsewhere (a GPU machine's ``runs/gpu``) join the
+store with ``--report-only --runs-dir DIR``.
+
 Writes ``--out`` (default ``docs/results.md``): per task, paper error against ours (one path
 and ``--mc 10``), minutes, images, seed and the exact command; rows never run are marked
 "not run". Beside it, ``results/<task>.png`` (test error against glimpses, paper and ours)
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import platform
@@ -49,6 +55,7 @@ from ram_env.atomic import write_json_atomic  # noqa: E402
 
 TRAIN_DEFAULTS = ReinforceConfig()
 ROW_FILE = "row.json"
+RECORDS_DIR = ROOT / "docs" / "results" / "rows"
 EXTENDED_FILE = "extended.json"
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
@@ -205,6 +212,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "device": device_description(args.device),
         "date": time.strftime("%Y-%m-%d"),
+        "scored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     if (run_dir / EXTENDED_FILE).exists():
         record.update(json.loads((run_dir / EXTENDED_FILE).read_text()))
@@ -295,19 +303,39 @@ def _budget(record: dict[str, Any]) -> float:
     return record.get("budget_minutes", record["minutes"])
 
 
-def read_records(runs_dir: Path) -> dict[str, list[dict[str, Any]]]:
-    """Every scored run under ``runs_dir`` by row name: shortest budget first, then seed,
-    then the order they were scored in (so of two runs with the same budget the newer
-    comes last, whatever seconds their clocks ran over it)."""
-    scored: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+def record_name(record: dict[str, Any]) -> str:
+    """A scored run's file in the store: its run folder, budget and a digest of its command
+    (one folder may hold runs of several settings over time, and an extended run has one
+    record per budget it was scored at)."""
+    flags = record["command"].split()
+    folder = Path(flags[flags.index("--out") + 1]).name if "--out" in flags else record["row"]
+    digest = hashlib.sha256(record["command"].encode()).hexdigest()[:8]
+    return f"{folder}-{_budget(record):g}min-{digest}.json"
+
+
+def keep_records(runs_dir: Path, records_dir: Path) -> int:
+    """Copy every scored run under ``runs_dir`` into the store; how many were new."""
+    new = 0
     for path in sorted(runs_dir.glob(f"*/{ROW_FILE}")):
         record = json.loads(path.read_text())
-        scored.setdefault(record["row"], []).append((path.stat().st_mtime, record))
-    records = {}
-    for row, runs in scored.items():
-        runs.sort(key=lambda run: (_budget(run[1]), run[1]["seed"], run[0]))
-        records[row] = [record for _, record in runs]
-    return records
+        target = records_dir / record_name(record)
+        if not target.exists() or json.loads(target.read_text()) != record:
+            new += 1
+            write_json_atomic(target, record)
+    return new
+
+
+def read_records(records_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every stored run by row name: shortest budget first, then seed, then the order they
+    were scored in (so of two runs with the same budget the newer comes last, whatever
+    seconds their clocks ran over it)."""
+    scored: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(records_dir.glob("*.json")):
+        record = json.loads(path.read_text())
+        scored.setdefault(record["row"], []).append(record)
+    for runs in scored.values():
+        runs.sort(key=lambda run: (_budget(run), run["seed"], run.get("scored_at", "")))
+    return scored
 
 
 # --------------------------------------------------------------------------- the report
@@ -321,7 +349,8 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "mean of the location policy (one path, as the paper scores); *mc 10* averages the",
         "class posteriors of 10 sampled paths. Every row is one seed of",
         "`python benchmarks/paper_tables.py` (the exact training command is in the row);",
-        "`python benchmarks/paper_tables.py --report-only` rewrites this page from the runs.",
+        "`python benchmarks/paper_tables.py --report-only` rewrites this page from the",
+        "records of the scored runs in `docs/results/rows/` (one JSON file per run and budget).",
         "",
         "**Budgets.** The paper trains each model to convergence; the rows here had the",
         "wall-clock budget in the *minutes* column on the hardware the row names (a 2-core",
@@ -467,11 +496,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mc", type=int, default=10, help="sampled paths of the second score")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results.md")
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "paper-tables")
+    parser.add_argument(
+        "--records-dir", type=Path, default=RECORDS_DIR,
+        help="the scored runs' records, which the report is written from (kept in git)",
+    )  # fmt: skip
     parser.add_argument("--report-only", action="store_true", help="only rewrite the report")
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.epochs < 1 or args.threads < 1 or args.mc < 2:
         parser.error("--minutes, --epochs and --threads must be positive and --mc at least 2")
     args.out, args.runs_dir = args.out.resolve(), args.runs_dir.resolve()
+    args.records_dir = args.records_dir.resolve()
     return args
 
 
@@ -498,7 +532,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for row in rows:
             failures += not run_row(args, row)
-    records = read_records(args.runs_dir)
+    args.records_dir.mkdir(parents=True, exist_ok=True)
+    added = keep_records(args.runs_dir, args.records_dir)
+    if added:
+        print(f"kept {added} new scored run(s) in {args.records_dir}")
+    records = read_records(args.records_dir)
     for task in TASKS.values():
         error_plot(task, records, args.out.parent / "results" / f"{task.name}.png")
     args.out.parent.mkdir(parents=True, exist_ok=True)

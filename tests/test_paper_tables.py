@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -61,6 +60,7 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
     (longer / paper_tables.ROW_FILE).write_text(json.dumps(longer_record))
     out = tmp_path / "docs" / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    argv += ["--records-dir", str(tmp_path / "records")]
     assert paper_tables.main(argv) == 0
     text = out.read_text()
     short_line = "| 6 | learned | paper | 1.22 | 1.84 | 1.31 | 12.0 | 1,500,000 | 0 |"
@@ -77,22 +77,51 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
 def test_of_equal_runs_the_newest_comes_last(tmp_path):
     # Two 10-minute runs of one row and seed (an old setting kept under another folder
     # name, then a re-run): the plot shows the last run, so that must be the re-run,
-    # whichever folder name sorts first.
+    # whichever file name sorts first.
     base = {
         "row": "mnist-g3", "task": "mnist", "glimpses": 3, "random_locations": False,
         "variant": "paper", "seed": 0, "error_mc": 1.0, "mc": 10, "budget_minutes": 10.0,
         "images": 1, "command": "python train.py --algo reinforce",
     }  # fmt: skip
-    runs = (("mnist-g3-seed0", 2.26, 10.003, 2e9), ("mnist-g3-seed0-old", 2.89, 10.005, 1e9))
-    for name, error, minutes, mtime in runs:
-        (tmp_path / name).mkdir()
-        path = tmp_path / name / paper_tables.ROW_FILE
-        path.write_text(json.dumps({**base, "error": error, "minutes": minutes}))
-        os.utime(path, (mtime, mtime))
+    runs = (
+        ("mnist-g3-seed0", 2.26, 10.003, "2026-11-26T13:00:00Z"),
+        ("mnist-g3-seed0-old", 2.89, 10.005, "2026-11-25T09:00:00Z"),
+    )
+    for name, error, minutes, scored_at in runs:
+        record = {**base, "error": error, "minutes": minutes, "scored_at": scored_at}
+        (tmp_path / f"{name}.json").write_text(json.dumps(record))
     assert [run["error"] for run in paper_tables.read_records(tmp_path)["mnist-g3"]] == [
         2.89,
         2.26,
     ]
+
+
+def test_scored_runs_outlive_their_run_folders(tmp_path):
+    # A new machine has no runs/: the report must still show every run scored before, and
+    # two settings run in turn in one folder (same budget) keep a record each.
+    base = {
+        "row": "mnist-g6", "task": "mnist", "glimpses": 6, "random_locations": False,
+        "variant": "paper", "seed": 0, "error_mc": 0.7, "mc": 10, "minutes": 10.0,
+        "budget_minutes": 10.0, "images": 5_000_000,
+    }  # fmt: skip
+    run = tmp_path / "runs" / "mnist-g6-seed0"
+    run.mkdir(parents=True)
+    out, records = tmp_path / "results.md", tmp_path / "records"
+    argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    argv += ["--records-dir", str(records)]
+    for batch, error in ((512, 1.80), (1024, 1.48)):
+        command = f"python train.py --batch-size {batch} --out runs/paper-tables/mnist-g6-seed0"
+        record = {**base, "error": error, "command": command}
+        (run / paper_tables.ROW_FILE).write_text(json.dumps(record))
+        assert paper_tables.main(argv) == 0
+    assert paper_tables.main(argv) == 0  # kept once, however often the report is written
+    assert len(list(records.glob("mnist-g6-seed0-10min-*.json"))) == 2
+    (run / paper_tables.ROW_FILE).unlink()
+    run.rmdir()
+    assert paper_tables.main(argv) == 0
+    text = out.read_text()
+    assert "| 6 | learned | paper | 1.12 | 1.80 | 0.70 |" in text
+    assert "| 6 | learned | paper | 1.12 | 1.48 | 0.70 |" in text
 
 
 def test_report_names_the_hardware_of_each_row(tmp_path):
@@ -115,6 +144,7 @@ def test_report_names_the_hardware_of_each_row(tmp_path):
         (tmp_path / "runs" / name / paper_tables.ROW_FILE).write_text(json.dumps(record))
     out = tmp_path / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    argv += ["--records-dir", str(tmp_path / "records")]
     assert paper_tables.main(argv) == 0
     text = out.read_text()
     assert "| 6 | learned | lstm-b512 | 4.08 | 6.05 | 3.68 |" in text
@@ -203,6 +233,7 @@ def test_report_says_which_rows_were_extended(tmp_path):
     )
     out = tmp_path / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
+    argv += ["--records-dir", str(tmp_path / "records")]
     assert paper_tables.main(argv) == 0
     assert "| 1.79 | 1.12 | 15.0 (extended from 7) | 9,000,000 |" in out.read_text()
     record["extended_from_minutes"] = [7.0, 15.0]  # extended twice
