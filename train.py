@@ -61,6 +61,7 @@ def _number(kind: type, minimum: float, inclusive: bool, what: str):
 positive_int = _number(int, 1, True, "a positive integer")
 non_negative_int = _number(int, 0, True, "a non-negative integer")
 positive_float = _number(float, 0.0, False, "a positive number")
+non_negative_float = _number(float, 0.0, True, "a non-negative number")
 
 
 def env_id(text: str) -> str:
@@ -189,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="decay over the run (epochs or --train-minutes, what ends first)",
     )
     parser.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        default=DEFAULTS.weight_decay,
+        help="decoupled (AdamW) weight decay; each step shrinks the weights by LR x this",
+    )
+    parser.add_argument(
         "--seed",
         type=non_negative_int,
         default=DEFAULTS.seed,
@@ -269,6 +276,7 @@ def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
         num_envs=args.num_envs,
         lr=args.lr,
         lr_schedule=args.lr_schedule,
+        weight_decay=args.weight_decay,
         seed=args.seed,
         device=args.device,
         threads=args.threads,

@@ -13,10 +13,10 @@ One update, read top to bottom (``collect_rollout`` then ``compute_losses``):
    class is sampled from the softmax too and trained by the same policy gradient from the
    terminal reward alone (no label is used).
 
-The training loop around it: epochs of ``num_images`` training images, Adam with a
-progress-based LR schedule, validation after every epoch on the fixed validation split,
-``last.pt`` / ``best.pt`` checkpoints, ``metrics.csv``, a clean stop on a time budget or on
-SIGINT/SIGTERM.
+The training loop around it: epochs of ``num_images`` training images, Adam with
+decoupled weight decay and a progress-based LR schedule, validation after every epoch on
+the fixed validation split, ``last.pt`` / ``best.pt`` checkpoints, ``metrics.csv``, a
+clean stop on a time budget or on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -66,6 +66,11 @@ METRIC_FIELDS = (
 )
 
 
+# Settings added after the first checkpoints were written, with the value those runs had:
+# a resumed or evaluated old run must not silently pick up a newer default.
+SETTINGS_BEFORE_THEY_EXISTED = {"weight_decay": 0.0}
+
+
 @dataclass
 class ReinforceConfig:
     """Every setting of a training run; the defaults are the best found on GlimpseMNIST-v0."""
@@ -88,6 +93,7 @@ class ReinforceConfig:
     num_envs: int | None = None  # None: batch_size; fewer accumulates several rollouts
     lr: float = 4e-3
     lr_schedule: str = "cosine"
+    weight_decay: float = 0.05  # decoupled (AdamW): each step shrinks the weights by lr * wd
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None
@@ -98,8 +104,10 @@ class ReinforceConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ReinforceConfig:
+        """The config a checkpoint stored; settings it predates get the value it trained with."""
         known = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
+        stored = {key: value for key, value in values.items() if key in known}
+        return cls(**{**SETTINGS_BEFORE_THEY_EXISTED, **stored})
 
     def env_kwargs(self) -> dict[str, Any]:
         """The env settings this run overrides (the others stay the registered ones)."""
@@ -331,11 +339,14 @@ def build_model(
 def make_optimizer(
     model: RecurrentAttentionModel, config: ReinforceConfig
 ) -> torch.optim.Optimizer:
+    """Adam; with ``weight_decay``, AdamW (the decay applied to the weights, not the gradient)."""
+    adam = torch.optim.AdamW if config.weight_decay else torch.optim.Adam
+    options = {"lr": config.lr, "weight_decay": config.weight_decay}
     # The fused kernel updates all parameters in one call: several times faster on CPU.
     try:
-        return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+        return adam(model.parameters(), fused=True, **options)
     except (RuntimeError, TypeError):  # an older torch or a device without the fused kernel
-        return torch.optim.Adam(model.parameters(), lr=config.lr)
+        return adam(model.parameters(), **options)
 
 
 def default_threads() -> int:

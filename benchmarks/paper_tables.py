@@ -57,6 +57,11 @@ TRAIN_DEFAULTS = ReinforceConfig()
 ROW_FILE = "row.json"
 RECORDS_DIR = ROOT / "docs" / "results" / "rows"
 EXTENDED_FILE = "extended.json"
+SPELLED_OUT_DEFAULTS = {  # train.py's tuned defaults that every row's command names
+    "--batch-size": str(TRAIN_DEFAULTS.batch_size),
+    "--lr": f"{TRAIN_DEFAULTS.lr:g}",
+    "--weight-decay": f"{TRAIN_DEFAULTS.weight_decay:g}",
+}
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
     "lstm": ["--core", "lstm"],  # the public re-implementations' main change
@@ -139,12 +144,11 @@ class Row:
         flags = ["--env", self.task.env_id, "--glimpses", str(self.glimpses)]
         flags += ["--locations", "random"] if self.random_locations else []
         variant = VARIANTS[self.variant]
-        # Batch size and LR are spelled out even where the variant keeps train.py's
+        # The tuned settings are spelled out even where the variant keeps train.py's
         # defaults, so that a recorded command still names the same run after they change.
-        if "--batch-size" not in variant:
-            variant = [*variant, "--batch-size", str(TRAIN_DEFAULTS.batch_size)]
-        if "--lr" not in variant:
-            variant = [*variant, "--lr", f"{TRAIN_DEFAULTS.lr:g}"]
+        for flag, default in SPELLED_OUT_DEFAULTS.items():
+            if flag not in variant:
+                variant = [*variant, flag, default]
         return flags + variant
 
 
@@ -371,8 +375,10 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "**Settings.** *paper* is the paper's model (ReLU RNN core) with `train.py`'s tuned",
         "REINFORCE defaults, spelled out in each row's command: rows run before 2026-11-26",
         "have batch 128 and LR 2e-3; the MNIST rows have a 10-minute run at batch 512 and",
-        "one at batch 1024 (the defaults since 2026-11-26), both with LR 4e-3. The other",
-        "settings add these flags:",
+        "one at batch 1024 (the defaults since 2026-11-26), both with LR 4e-3. Rows whose",
+        "command has `--weight-decay 0.05` (the default since 2026-11-27) were trained with",
+        "decoupled weight decay; the rows without it, without (add `--weight-decay 0` to",
+        "their commands to run them again). The other settings add these flags:",
         "",
         *[f"- {name}: `{' '.join(flags)}`" for name, flags in VARIANTS.items() if flags],
         "",

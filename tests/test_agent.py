@@ -156,12 +156,15 @@ def test_no_location_change_when_the_advantage_is_zero():
         model.classifier.bias.copy_(torch.arange(NUM_CLASSES, 0, -1).float())  # argmax 0
         model.baseline_layer.weight.zero_()
         model.baseline_layer.bias.fill_(1.0)
-    optimizer = make_optimizer(model, ReinforceConfig())
+    # Without weight decay, which shrinks every weight whatever its gradient.
+    config = ReinforceConfig(batch_size=16, weight_decay=0.0)
+    optimizer = make_optimizer(model, config)
     before = copy.deepcopy(model.location_network.state_dict())
-    stats = update(model, optimizer, env, ReinforceConfig(batch_size=16), update_index=0)
+    stats = update(model, optimizer, env, config, update_index=0)
     assert stats[4] == 1.0  # every episode was right
     for name, tensor in model.location_network.state_dict().items():
         assert torch.equal(before[name], tensor), name
+    assert not model.location_network.mean_layer.weight.grad.any()
 
 
 def test_random_locations_are_uniform_seeded_and_never_trained():
@@ -245,6 +248,29 @@ def test_env_hands_out_fresh_arrays():
     first, _ = env.reset(seed=0)
     second, *_ = env.step(scores_action(torch.zeros(4, 2), None, NUM_CLASSES))
     assert not np.shares_memory(first["glimpse"], second["glimpse"])
+
+
+def test_a_checkpoint_config_keeps_what_it_trained_with():
+    """An old run's config lacks weight decay: it trained without it, whatever the default."""
+    old = ReinforceConfig().to_dict()
+    del old["weight_decay"]
+    assert ReinforceConfig().weight_decay > 0
+    restored = ReinforceConfig.from_dict(old)
+    assert restored.weight_decay == 0.0
+    assert ReinforceConfig.from_dict(ReinforceConfig().to_dict()) == ReinforceConfig()
+
+
+def test_weight_decay_is_decoupled():
+    env = make_env(num_envs=2)
+    for weight_decay, factor in ((0.0, 1.0), (0.5, 1.0 - 0.1 * 0.5)):
+        model = make_model(env)
+        config = ReinforceConfig(lr=0.1, weight_decay=weight_decay)
+        optimizer = make_optimizer(model, config)
+        before = model.classifier.weight.detach().clone()
+        for parameter in model.parameters():
+            parameter.grad = torch.zeros_like(parameter)
+        optimizer.step()  # a zero gradient: only the decay moves the weights
+        torch.testing.assert_close(model.classifier.weight, before * factor)
 
 
 def test_learning_rate_schedules():

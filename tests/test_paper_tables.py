@@ -244,12 +244,13 @@ def test_report_says_which_rows_were_extended(tmp_path):
     assert "| 15.0 (extended from 7, then 15) |" in out.read_text()
 
 
-def test_commands_spell_out_batch_size_and_lr():
+def test_commands_spell_out_the_tuned_defaults():
     """A recorded command must name the same run after train.py's defaults change."""
     defaults = paper_tables.ReinforceConfig()
     paper = paper_tables.Row(paper_tables.TASKS["mnist"], 6).train_flags()
     assert paper[paper.index("--batch-size") + 1] == str(defaults.batch_size)
     assert float(paper[paper.index("--lr") + 1]) == defaults.lr
+    assert float(paper[paper.index("--weight-decay") + 1]) == defaults.weight_decay
     lstm_b512 = paper_tables.Row(paper_tables.TASKS["mnist"], 6, variant="lstm-b512")
     flags = lstm_b512.train_flags()
     assert flags.count("--batch-size") == 1 and flags.count("--lr") == 1  # the variant's own

@@ -58,6 +58,7 @@ def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         (["--std", "0"], "positive number"),
         (["--train-minutes", "-5"], "positive number"),
         (["--seed", "-3"], "non-negative integer"),
+        (["--weight-decay", "-0.1"], "non-negative number"),
         (["--mc", "0"], "positive integer"),
         (["--core", "cnn"], "invalid choice"),
         (["--algo", "muzero"], "invalid choice"),
