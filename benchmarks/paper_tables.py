@@ -17,6 +17,10 @@ An interrupted row is resumed from its ``last.pt`` (``--resume``); resumed with 
 ``--minutes`` than it started with, it is marked *extended* in the report. A scored row
 (``row.json`` present) is skipped, so the script can be stopped and started at will and
 rows can be run in separate invocations with different budgets: every row records its own.
+``--extend`` trains a scored row on to a longer ``--minutes`` and scores it again (its
+shorter budget's record stays). ``--carry-on-from RUN_DIR`` starts the one selected row
+from a run trained elsewhere, e.g. a GPU run brought back into ``runs/gpu``, and carries it
+on here; run again after an interruption, the same command resumes it.
 
 Run folders are scratch space that a new machine does not have; every scored run's record
 is also kept in ``docs/results/rows/`` (tracked by git), and the report is written from
@@ -37,6 +41,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -169,9 +174,18 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
     run_name = f"{row.name}-seed{args.seed}"
     run_name += "" if args.device == "cpu" else "-" + args.device.replace(":", "")
     run_dir = args.runs_dir / run_name
+    if args.carry_on_from is not None and not run_dir.exists():
+        carry_on_from(args.carry_on_from, run_dir)
     if (run_dir / ROW_FILE).exists():
-        print(f"{row.name}: already scored, skipped", flush=True)
-        return True
+        scored = json.loads((run_dir / ROW_FILE).read_text())
+        if not (args.extend and _budget(scored) < args.minutes):
+            print(f"{row.name}: already scored, skipped", flush=True)
+            return True
+        # Trained further: its score at the shorter budget stays in the store.
+        args.records_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(args.records_dir / record_name(scored), scored)
+        (run_dir / ROW_FILE).unlink()
+        (run_dir / "eval-test.json").unlink(missing_ok=True)
     log = args.runs_dir / f"{run_name}.log"
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
     # A resume names the device even when it is the CPU: a GPU run carried on here needs it.
@@ -228,6 +242,16 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         run_logged(plot, log, args.threads)  # a missing picture is not worth failing a row
     print(f"{row.name}: test error {scores[1]:.2f}% ({args.mc} paths: {scores[args.mc]:.2f}%)")
     return True
+
+
+def carry_on_from(source: Path, run_dir: Path) -> None:
+    """Start a row's folder from a run trained elsewhere (a GPU run brought back into
+    ``runs/gpu``): a copy of its checkpoints and metrics, without its scores, which the
+    resume that follows trains further from ``last.pt``."""
+    if not (source / "last.pt").is_file():
+        raise SystemExit(f"--carry-on-from {source}: no last.pt there to resume from")
+    shutil.copytree(source, run_dir, ignore=shutil.ignore_patterns(ROW_FILE, "eval-test.json"))
+    print(f"{run_dir.name}: carried on from {source}", flush=True)
 
 
 def device_description(device: str) -> str:
@@ -507,12 +531,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--records-dir", type=Path, default=RECORDS_DIR,
         help="the scored runs' records, which the report is written from (kept in git)",
     )  # fmt: skip
+    parser.add_argument(
+        "--extend", action="store_true",
+        help="resume a scored row whose budget is under --minutes and score it again",
+    )  # fmt: skip
+    parser.add_argument(
+        "--carry-on-from", type=Path, metavar="RUN_DIR",
+        help="start the one selected row from a run trained elsewhere (e.g. runs/gpu/...-cuda)",
+    )  # fmt: skip
     parser.add_argument("--report-only", action="store_true", help="only rewrite the report")
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.epochs < 1 or args.threads < 1 or args.mc < 2:
         parser.error("--minutes, --epochs and --threads must be positive and --mc at least 2")
     args.out, args.runs_dir = args.out.resolve(), args.runs_dir.resolve()
     args.records_dir = args.records_dir.resolve()
+    if args.carry_on_from is not None:
+        if len(selected_rows(args)) != 1:
+            parser.error("--carry-on-from needs --only, --glimpses, --random naming one row")
+        args.carry_on_from = args.carry_on_from.resolve()
     return args
 
 

@@ -254,3 +254,80 @@ def test_commands_spell_out_the_tuned_defaults():
     lstm_b512 = paper_tables.Row(paper_tables.TASKS["mnist"], 6, variant="lstm-b512")
     flags = lstm_b512.train_flags()
     assert flags.count("--batch-size") == 1 and flags.count("--lr") == 1  # the variant's own
+
+
+def _scored_run(run_dir: Path, budget: float, device: str = "cpu") -> dict:
+    """A run folder as a scored row leaves it: checkpoint, scores and its record."""
+    from agents.checkpoint import save_checkpoint
+
+    config = {"train_minutes": budget, "device": device}
+    payload = {"algo": "reinforce", "config": config, "model_config": {}, "model": {}}
+    save_checkpoint(run_dir / "last.pt", payload)
+    (run_dir / "eval-test.json").write_text(json.dumps({"error": 1.5}))
+    record = {
+        "row": "translated-g6", "seed": 0, "budget_minutes": budget, "minutes": budget,
+        "command": f"python train.py --algo reinforce --out {run_dir}",
+    }  # fmt: skip
+    (run_dir / paper_tables.ROW_FILE).write_text(json.dumps(record))
+    return record
+
+
+def test_extend_trains_a_scored_row_further_and_keeps_its_earlier_score(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
+    )
+    run_dir = tmp_path / "runs" / "translated-g6-seed0"
+    record = _scored_run(run_dir, 120.0)
+    row = paper_tables.Row(paper_tables.TASKS["translated"], 6)
+    argv = ["--runs-dir", str(tmp_path / "runs"), "--records-dir", str(tmp_path / "records")]
+    # Without --extend, or with a budget it already had, a scored row is left alone.
+    assert paper_tables.run_row(paper_tables.parse_args([*argv, "--minutes", "165"]), row)
+    args = paper_tables.parse_args([*argv, "--minutes", "120", "--extend"])
+    assert paper_tables.run_row(args, row)
+    assert not calls and (run_dir / paper_tables.ROW_FILE).exists()
+
+    args = paper_tables.parse_args([*argv, "--minutes", "165", "--extend"])
+    assert not paper_tables.run_row(args, row)  # the stubbed training "fails"
+    assert "--resume" in calls[0]
+    assert calls[0][calls[0].index("--train-minutes") + 1] == "165.0"
+    assert not (run_dir / paper_tables.ROW_FILE).exists()
+    assert not (run_dir / "eval-test.json").exists()  # never mistaken for the new score
+    kept = tmp_path / "records" / paper_tables.record_name(record)
+    assert json.loads(kept.read_text()) == record
+    mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
+    assert mark == {"extended_from_minutes": [120.0]}
+
+
+def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
+    )
+    source = tmp_path / "gpu" / "translated-g6-seed0-cuda"
+    _scored_run(source, 7.3, device="cuda")
+    (source / "metrics.csv").write_text("epoch,images\n1,512\n")
+    argv = ["--only", "translated", "--glimpses", "6", "--minutes", "120"]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--carry-on-from", str(source)]
+    args = paper_tables.parse_args(argv)
+    assert not paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
+    run_dir = tmp_path / "runs" / "translated-g6-seed0"
+    assert (run_dir / "last.pt").exists() and (run_dir / "metrics.csv").exists()
+    assert not (run_dir / paper_tables.ROW_FILE).exists()
+    assert not (run_dir / "eval-test.json").exists()
+    assert (source / paper_tables.ROW_FILE).exists()  # the original is left as it was
+    command = calls[0]
+    assert "--resume" in command and command[command.index("--device") + 1] == "cpu"
+    mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
+    assert mark == {"extended_from_minutes": [7.3], "earlier_device": "cuda"}
+
+
+def test_carry_on_from_is_refused_without_one_row_or_a_checkpoint(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        paper_tables.parse_args(["--only", "translated", "--carry-on-from", str(tmp_path)])
+    assert "naming one row" in capsys.readouterr().err
+    argv = ["--only", "translated", "--glimpses", "6", "--carry-on-from", str(tmp_path / "x")]
+    argv += ["--runs-dir", str(tmp_path / "runs")]
+    args = paper_tables.parse_args(argv)
+    with pytest.raises(SystemExit, match="no last.pt"):
+        paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
