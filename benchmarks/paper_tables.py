@@ -250,7 +250,10 @@ def carry_on_from(source: Path, run_dir: Path) -> None:
     resume that follows trains further from ``last.pt``."""
     if not (source / "last.pt").is_file():
         raise SystemExit(f"--carry-on-from {source}: no last.pt there to resume from")
-    shutil.copytree(source, run_dir, ignore=shutil.ignore_patterns(ROW_FILE, "eval-test.json"))
+    partial = run_dir.with_name(run_dir.name + ".partial")  # a copy cut short is never resumed
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(ROW_FILE, "eval-test.json"))
+    partial.rename(run_dir)
     print(f"{run_dir.name}: carried on from {source}", flush=True)
 
 

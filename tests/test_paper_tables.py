@@ -316,6 +316,7 @@ def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch
     assert not (run_dir / paper_tables.ROW_FILE).exists()
     assert not (run_dir / "eval-test.json").exists()
     assert (source / paper_tables.ROW_FILE).exists()  # the original is left as it was
+    assert not (tmp_path / "runs" / "translated-g6-seed0.partial").exists()
     command = calls[0]
     assert "--resume" in command and command[command.index("--device") + 1] == "cpu"
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
