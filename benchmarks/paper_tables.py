@@ -60,6 +60,7 @@ from ram_env.atomic import write_json_atomic  # noqa: E402
 
 TRAIN_DEFAULTS = ReinforceConfig()
 ROW_FILE = "row.json"
+EVAL_FILE = "eval-test.json"  # what train.py --eval --split test writes
 RECORDS_DIR = ROOT / "docs" / "results" / "rows"
 EXTENDED_FILE = "extended.json"
 SPELLED_OUT_DEFAULTS = {  # train.py's tuned defaults that every row's command names
@@ -181,11 +182,9 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         if not (args.extend and _budget(scored) < args.minutes):
             print(f"{row.name}: already scored, skipped", flush=True)
             return True
-        # Trained further: its score at the shorter budget stays in the store.
-        args.records_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(args.records_dir / record_name(scored), scored)
+        keep_record(scored, args.records_dir)  # its score at the shorter budget stays
         (run_dir / ROW_FILE).unlink()
-        (run_dir / "eval-test.json").unlink(missing_ok=True)
+        (run_dir / EVAL_FILE).unlink(missing_ok=True)
     log = args.runs_dir / f"{run_name}.log"
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
     # A resume names the device even when it is the CPU: a GPU run carried on here needs it.
@@ -210,7 +209,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         if status != 0:
             print(f"{row.name}: evaluation failed (exit {status}); see {log}", flush=True)
             return False
-        scores[mc] = json.loads((run_dir / "eval-test.json").read_text())["error"]
+        scores[mc] = json.loads((run_dir / EVAL_FILE).read_text())["error"]
     metrics = read_last_metrics(run_dir)
     record = {
         "row": row.name,
@@ -252,7 +251,7 @@ def carry_on_from(source: Path, run_dir: Path) -> None:
         raise SystemExit(f"--carry-on-from {source}: no last.pt there to resume from")
     partial = run_dir.with_name(run_dir.name + ".partial")  # a copy cut short is never resumed
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(ROW_FILE, "eval-test.json"))
+    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(ROW_FILE, EVAL_FILE))
     partial.rename(run_dir)
     print(f"{run_dir.name}: carried on from {source}", flush=True)
 
@@ -346,14 +345,18 @@ def record_name(record: dict[str, Any]) -> str:
 
 def keep_records(runs_dir: Path, records_dir: Path) -> int:
     """Copy every scored run under ``runs_dir`` into the store; how many were new."""
-    new = 0
-    for path in sorted(runs_dir.glob(f"*/{ROW_FILE}")):
-        record = json.loads(path.read_text())
-        target = records_dir / record_name(record)
-        if not target.exists() or json.loads(target.read_text()) != record:
-            new += 1
-            write_json_atomic(target, record)
-    return new
+    paths = sorted(runs_dir.glob(f"*/{ROW_FILE}"))
+    return sum(keep_record(json.loads(path.read_text()), records_dir) for path in paths)
+
+
+def keep_record(record: dict[str, Any], records_dir: Path) -> bool:
+    """Copy one scored run's record into the store; whether it was new there."""
+    target = records_dir / record_name(record)
+    if target.exists() and json.loads(target.read_text()) == record:
+        return False
+    records_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(target, record)
+    return True
 
 
 def read_records(records_dir: Path) -> dict[str, list[dict[str, Any]]]:
