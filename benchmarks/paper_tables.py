@@ -68,12 +68,16 @@ SPELLED_OUT_DEFAULTS = {  # train.py's tuned defaults that every row's command n
     "--lr": f"{TRAIN_DEFAULTS.lr:g}",
     "--weight-decay": f"{TRAIN_DEFAULTS.weight_decay:g}",
 }
+LSTM_B512 = ["--core", "lstm", "--batch-size", "512", "--lr", "3e-3"]
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
     "lstm": ["--core", "lstm"],  # the public re-implementations' main change
     "loc-w1": ["--location-weight", "1"],  # REINFORCE term at full weight, as the paper sums
     "b512": ["--batch-size", "512", "--lr", "3e-3"],  # 4x the batch (for a GPU's throughput)
-    "lstm-b512": ["--core", "lstm", "--batch-size", "512", "--lr", "3e-3"],
+    "lstm-b512": LSTM_B512,
+    # Stronger weight decay for the long LSTM rows that overfit (translated 6: train 99.9%)
+    "lstm-b512-wd0.1": [*LSTM_B512, "--weight-decay", "0.1"],
+    "lstm-b512-wd0.2": [*LSTM_B512, "--weight-decay", "0.2"],
 }
 
 
@@ -269,29 +273,35 @@ def note_extension(run_dir: Path, minutes: float, device: str = "cpu") -> None:
     Its cosine LR restarts part-way at the resume, so it is not the run a fresh command with
     the longer budget would give; the report says so. The mark outlives later resumes, and
     a run extended again keeps every budget it passed through (``[7.0, 15.0]``). A run
-    carried on to another device (a GPU run finished on the CPU) also keeps the device it
-    trained on before (``earlier_device``), so the report names both.
+    carried on to another device (a GPU run finished on the CPU) also keeps the devices it
+    trained on before (``earlier_device``, oldest first), so the report names them all.
     """
     config = load_checkpoint(run_dir / "last.pt")["config"]
     earlier = config.get("train_minutes")
-    if earlier is None or earlier == minutes:
-        return  # a plain resume of the same budget
     mark = run_dir / EXTENDED_FILE
     record = json.loads(mark.read_text()) if mark.exists() else {}
+    updated = dict(record)
     budgets = extended_budgets(record)
-    if budgets[-1:] == [earlier]:
-        return
-    record["extended_from_minutes"] = [*budgets, earlier]
+    if earlier is not None and earlier != minutes and budgets[-1:] != [earlier]:
+        updated["extended_from_minutes"] = [*budgets, earlier]
+    devices = earlier_devices(record)
     earlier_device = config.get("device", "cpu")
-    if earlier_device != device and "earlier_device" not in record:
-        record["earlier_device"] = earlier_device
-    write_json_atomic(mark, record)
+    if earlier_device != device and devices[-1:] != [earlier_device]:
+        updated["earlier_device"] = [*devices, earlier_device]  # a plain resume counts too
+    if updated != record:
+        write_json_atomic(mark, updated)
 
 
 def extended_budgets(record: dict[str, Any]) -> list[float]:
     """The budgets a run was extended from, oldest first (older marks hold one number)."""
     earlier = record.get("extended_from_minutes", [])
     return [float(m) for m in (earlier if isinstance(earlier, list) else [earlier])]
+
+
+def earlier_devices(record: dict[str, Any]) -> list[str]:
+    """The devices a run trained on before its last one, oldest first (older marks: one)."""
+    earlier = record.get("earlier_device", [])
+    return earlier if isinstance(earlier, list) else [earlier]
 
 
 def minutes_cell(record: dict[str, Any]) -> str:
@@ -305,21 +315,20 @@ def minutes_cell(record: dict[str, Any]) -> str:
 
 def hardware(record: dict[str, Any]) -> str:
     """Where a row trained, for the report (rows recorded before devices were noted: CPU);
-    a run carried on from another device names that one first."""
+    a run carried on from other devices names those first."""
     device = record.get("device", "cpu")
     if device == "cpu":
         cores = record.get("machine", "").split(", ")[-1] or "cores not recorded"
         where = f"CPU ({cores}, {record.get('threads', '?')} thread(s))"
     else:
         where = f"GPU ({device.split(': ', 1)[-1]})"
-    earlier = record.get("earlier_device")
-    if earlier is None:
-        return where
-    if earlier == "cpu":
-        before = "CPU"
-    else:  # "cuda" from a checkpoint's config, or "cuda: <name>" from a row's record
-        before = f"GPU ({earlier.split(': ', 1)[1]})" if ": " in earlier else "GPU"
-    return f"{before}, then {where}"
+    before = []
+    for earlier in earlier_devices(record):
+        if earlier == "cpu":
+            before.append("CPU")
+        else:  # "cuda" from a checkpoint's config, or "cuda: <name>" from a row's record
+            before.append(f"GPU ({earlier.split(': ', 1)[1]})" if ": " in earlier else "GPU")
+    return ", then ".join([*before, where])
 
 
 def read_last_metrics(run_dir: Path) -> dict[str, str]:

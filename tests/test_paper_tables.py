@@ -213,11 +213,29 @@ def test_a_gpu_run_carried_on_here_names_both_devices(tmp_path, monkeypatch):
     assert "--resume" in command
     assert command[command.index("--device") + 1] == "cpu"  # else train.py refuses the resume
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
-    assert mark == {"extended_from_minutes": [21.3], "earlier_device": "cuda"}
+    assert mark == {"extended_from_minutes": [21.3], "earlier_device": ["cuda"]}
     record = {"device": "cpu", "machine": "x86_64, 2 cores", "threads": 2, **mark}
     assert paper_tables.hardware(record) == "GPU, then CPU (2 cores, 2 thread(s))"
-    record["earlier_device"] = "cuda: NVIDIA H100 80GB HBM3"
+    record["earlier_device"] = "cuda: NVIDIA H100 80GB HBM3"  # a mark from before the list
     assert paper_tables.hardware(record).startswith("GPU (NVIDIA H100 80GB HBM3), then CPU")
+
+
+def test_a_plain_resume_on_another_device_adds_to_the_devices_it_went_through(tmp_path):
+    from agents.checkpoint import save_checkpoint
+
+    run_dir = tmp_path / "cluttered60-g6-seed0-cuda"  # GPU, then CPU, now back on a GPU
+    config = {"train_minutes": 61.5, "device": "cpu"}
+    payload = {"algo": "reinforce", "config": config, "model_config": {}, "model": {}}
+    save_checkpoint(run_dir / "last.pt", payload)
+    earlier = {"extended_from_minutes": [7.3], "earlier_device": "cuda"}
+    (run_dir / paper_tables.EXTENDED_FILE).write_text(json.dumps(earlier))
+    paper_tables.note_extension(run_dir, 61.5, "cuda")  # same budget: no new extension
+    mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
+    assert mark == {"extended_from_minutes": [7.3], "earlier_device": ["cuda", "cpu"]}
+    paper_tables.note_extension(run_dir, 61.5, "cuda")  # resumed again: nothing changes
+    assert json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text()) == mark
+    record = {"device": "cuda: NVIDIA H100 80GB HBM3", **mark}
+    assert paper_tables.hardware(record) == "GPU, then CPU, then GPU (NVIDIA H100 80GB HBM3)"
 
 
 def test_report_says_which_rows_were_extended(tmp_path):
@@ -320,7 +338,7 @@ def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch
     command = calls[0]
     assert "--resume" in command and command[command.index("--device") + 1] == "cpu"
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
-    assert mark == {"extended_from_minutes": [7.3], "earlier_device": "cuda"}
+    assert mark == {"extended_from_minutes": [7.3], "earlier_device": ["cuda"]}
 
 
 def test_carry_on_from_is_refused_without_one_row_or_a_checkpoint(tmp_path, capsys):
