@@ -28,8 +28,9 @@ there. Scored runs brought back from elsewhere (a GPU machine's ``runs/gpu``) jo
 store with ``--report-only --runs-dir DIR``.
 
 Writes ``--out`` (default ``docs/results.md``): per task, paper error against ours (one path
-and ``--mc 10``), minutes, images, seed and the exact command; rows never run are marked
-"not run". Beside it, ``results/<task>.png`` (test error against glimpses, paper and ours)
+and ``--mc 10``), minutes, images, seed and the exact command; the paper setting's rows
+come first (those never run are marked "not run"), then every other setting that was run,
+whatever ``--variant`` the invocation names. Beside it, ``results/<task>.png`` (test error against glimpses, paper and ours)
 and, for the cluttered tasks, ``results/<row>-paths.gif`` (glimpse paths on test digits).
 """
 
@@ -424,8 +425,10 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "",
     ]
     for task in TASKS.values():
-        rows = [row for row in all_rows(args.variant) if row.task is task]
-        rows += [Row(task, g, r, v) for g, r, v in _extra_variants(records, task, args.variant)]
+        # The paper setting's rows first (unrun ones marked), whichever variant this run
+        # trained, then every other setting that was run: the page depends on the records only.
+        rows = [row for row in all_rows("paper") if row.task is task]
+        rows += [Row(task, g, r, v) for g, r, v in _extra_variants(records, task, "paper")]
         lines += [f"## {task.title}", "", f"`{task.env_id}`", ""]
         if task.target:
             lines += [

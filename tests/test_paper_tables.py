@@ -150,6 +150,12 @@ def test_report_names_the_hardware_of_each_row(tmp_path):
     assert "| 6 | learned | lstm-b512 | 4.08 | 6.05 | 3.68 |" in text
     assert "| 0 | GPU (NVIDIA H200) |" in text
     assert "| 0 | CPU (2 cores, 1 thread(s)) |" in text
+    # Written after a run of another setting, the page is the same: paper rows first, and
+    # "not run" only for the paper setting's rows.
+    assert "| 4 | learned | paper | 4.96 | not run |" in text
+    assert paper_tables.main([*argv, "--variant", "lstm-b512"]) == 0
+    assert out.read_text() == text
+    assert "lstm-b512 | 4.96 | not run" not in text
 
 
 def test_gpu_runs_get_their_own_folder(tmp_path, monkeypatch):
