@@ -30,8 +30,9 @@ store with ``--report-only --runs-dir DIR``.
 Writes ``--out`` (default ``docs/results.md``): per task, paper error against ours (one path
 and ``--mc 10``), minutes, images, seed and the exact command; the paper setting's rows
 come first (those never run are marked "not run"), then every other setting that was run,
-whatever ``--variant`` the invocation names. Beside it, ``results/<task>.png`` (test error against glimpses, paper and ours)
-and, for the cluttered tasks, ``results/<row>-paths.gif`` (glimpse paths on test digits).
+whatever ``--variant`` the invocation names. Beside it, ``results/<task>.png`` (test
+error against glimpses, paper and ours) and, for the cluttered tasks,
+``results/<row>-paths.gif`` (glimpse paths on test digits).
 """
 
 from __future__ import annotations
