@@ -92,14 +92,8 @@ if (( running )); then  # out of time: stop the trainings cleanly (they save), t
 fi
 echo "rows ran for $((SECONDS - start)) s in all"
 
-# One tar per run (the tool brings back 8 files at most): best.pt (what the report scores
-# and plots), last.pt (so the run can be extended here or on a later machine with --resume),
-# metrics, scores, the run's log and every row's output.
-for run in "$RUNS"/*/; do
-    name=$(basename "$run")
-    [[ $name == report ]] && continue
-    (cd "$RUNS" && tar czf "$OUT/$name.tar.gz" --exclude=tb "$name" \
-        $(ls "$name.log" *.out 2>/dev/null))
-done
+# One tar per run, within what the tool brings back (see pack_gpu_runs.sh): best.pt (what the
+# report scores and plots), last.pt (so the run can be extended here or on a later machine
+# with --resume), metrics, scores, the run's log and every row's output.
+bash benchmarks/pack_gpu_runs.sh "$RUNS" "$OUT"
 grep -h "test error" "$RUNS"/*.out  # each row's score line from paper_tables.py
-ls -la "$OUT"

@@ -1,0 +1,64 @@
+"""benchmarks/pack_gpu_runs.sh: what comes back from a GPU machine fits the tool's limit, and
+the runs still to be carried on come back first."""
+
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pack_gpu_runs.sh"
+KB = 1024
+
+
+def _run_folder(runs: Path, name: str, scored: bool, **sizes: int) -> None:
+    folder = runs / name
+    folder.mkdir(parents=True)
+    for file, size in sizes.items():
+        (folder / f"{file}.pt").write_bytes(os.urandom(size))  # incompressible, like weights
+    (folder / "metrics.csv").write_text("epoch,images\n1,512\n")
+    if scored:
+        (folder / "row.json").write_text("{}")
+    (runs / f"{name}.log").write_text("log\n")
+
+
+def _members(tar: Path) -> set[str]:
+    with tarfile.open(tar) as archive:
+        return set(archive.getnames())
+
+
+def test_unscored_runs_come_first_and_scored_ones_shed_last_pt_to_fit(tmp_path):
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    # Named so that the alphabetical order packs the scored runs first without priority.
+    _run_folder(runs, "c-unscored", False, best=300 * KB, last=300 * KB)
+    _run_folder(runs, "a-scored", True, best=200 * KB, last=300 * KB)
+    _run_folder(runs, "b-scored", True, best=300 * KB, last=100 * KB)
+    (runs / "report").mkdir()
+    (runs / "a-scored.out").write_text("a-scored: test error 1.00%\n")
+    result = subprocess.run(
+        ["bash", str(SCRIPT), str(runs), str(out), "1"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a-scored.tar.gz", "c-unscored.tar.gz"]
+    assert sum(p.stat().st_size for p in out.iterdir()) <= 1024 * KB
+    unscored = _members(out / "c-unscored.tar.gz")
+    assert {"c-unscored/last.pt", "c-unscored/best.pt", "c-unscored.log"} <= unscored
+    scored = _members(out / "a-scored.tar.gz")
+    assert "a-scored/best.pt" in scored and "a-scored/row.json" in scored
+    assert "a-scored/last.pt" not in scored and "a-scored.out" in scored
+    assert "packed a-scored without last.pt" in result.stderr
+    assert "LEFT BEHIND (no room): scored run b-scored" in result.stderr
+
+
+def test_everything_fits_whole_when_there_is_room(tmp_path):
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    _run_folder(runs, "a-scored", True, best=10 * KB, last=10 * KB)
+    _run_folder(runs, "b-unscored", False, last=10 * KB)
+    result = subprocess.run(["bash", str(SCRIPT), str(runs), str(out)], capture_output=True)
+    assert result.returncode == 0
+    assert "a-scored/last.pt" in _members(out / "a-scored.tar.gz")
+    assert "b-unscored/last.pt" in _members(out / "b-unscored.tar.gz")
+
+
+def test_usage_error_without_its_arguments(tmp_path):
+    result = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True)
+    assert result.returncode == 2 and "usage" in result.stderr
