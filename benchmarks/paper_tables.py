@@ -429,7 +429,7 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         # The paper setting's rows first (unrun ones marked), whichever variant this run
         # trained, then every other setting that was run: the page depends on the records only.
         rows = [row for row in all_rows("paper") if row.task is task]
-        rows += [Row(task, g, r, v) for g, r, v in _extra_variants(records, task, "paper")]
+        rows += [Row(task, g, r, v) for g, r, v in _other_variants(records, task)]
         lines += [f"## {task.title}", "", f"`{task.env_id}`", ""]
         if task.target:
             lines += [
@@ -465,12 +465,12 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _extra_variants(records, task: Task, shown: str) -> list[tuple[int, bool, str]]:
-    """Rows of other variants that were run for ``task`` (so no run goes unreported)."""
+def _other_variants(records, task: Task) -> list[tuple[int, bool, str]]:
+    """Rows of settings other than the paper's run for ``task`` (none goes unreported)."""
     extra = set()
     for runs in records.values():
         for record in runs:
-            if record["task"] == task.name and record["variant"] != shown:
+            if record["task"] == task.name and record["variant"] != "paper":
                 extra.add((record["glimpses"], record["random_locations"], record["variant"]))
     return sorted(extra)
 
