@@ -32,6 +32,7 @@ from agents.ram_policy import CORE_TYPES, LOCATION_POLICIES
 from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
 from ram_env.atomic import write_json_atomic
 from ram_env.data import DataError
+from ram_env.episodes import FIRST_LOCATIONS
 
 ALGORITHMS = ("reinforce", *SB3_ALGORITHMS)
 SPLITS = ("train", "validation", "test")
@@ -118,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scales", type=positive_int, default=None, help="retina scales (default: the env's)"
+    )
+    parser.add_argument(
+        "--first-location",
+        choices=FIRST_LOCATIONS,
+        default=None,
+        help="where the first glimpse goes: uniformly at random, as in the paper, or the "
+        "centre (default: the env's, random)",
     )
     parser.add_argument(
         "--core",
@@ -262,6 +270,7 @@ def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
         num_glimpses=args.glimpses,
         glimpse_size=args.glimpse_size,
         num_scales=args.scales,
+        first_location=args.first_location,
         core=args.core,
         hidden_size=args.hidden_size,
         std=args.std,

@@ -1,8 +1,8 @@
 """``train.py``'s Stable-Baselines3 side: its flags, training and ``--eval`` of SB3 runs.
 
 ``train.py`` keeps the flags it shares with the REINFORCE route (``--env``, ``--glimpses``,
-``--glimpse-size``, ``--scales``, ``--train-minutes``, ``--num-envs``, ``--seed``,
-``--device``, ``--threads``, ``--out``, ``--test``, ``--eval``, ``--split``,
+``--glimpse-size``, ``--scales``, ``--first-location``, ``--train-minutes``, ``--num-envs``,
+``--seed``, ``--device``, ``--threads``, ``--out``, ``--test``, ``--eval``, ``--split``,
 ``--eval-batch-size``); ``add_sb3_arguments`` adds the SB3-only ones. REINFORCE's model and
 optimiser flags (``--core``, ``--lr``, ``--batch-size``, ...) do not apply to SB3 algorithms:
 their settings are the registry's (``agents.sb3_algorithms.ALGORITHMS``), overridden with
@@ -77,8 +77,8 @@ def add_sb3_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "Stable-Baselines3 algorithms",
         "recurrent-ppo, ppo, a2c, sac, td3, dqn. Shared flags: --env, --glimpses, "
-        "--glimpse-size, --scales, --train-minutes, --num-envs, --seed, --device, --threads, "
-        "--out, --test. Output: model.zip, config.json, metrics.csv in --out.",
+        "--glimpse-size, --scales, --first-location, --train-minutes, --num-envs, --seed, "
+        "--device, --threads, --out, --test. Output: model.zip, config.json, metrics.csv in --out.",
     )
     group.add_argument(
         "--total-timesteps",
@@ -133,6 +133,7 @@ def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "num_glimpses": getattr(args, "glimpses", None),
         "glimpse_size": getattr(args, "glimpse_size", None),
         "num_scales": getattr(args, "scales", None),
+        "first_location": getattr(args, "first_location", None),
         "reward": getattr(args, "reward", None),
     }
     return {key: value for key, value in overrides.items() if value is not None}

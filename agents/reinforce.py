@@ -79,6 +79,7 @@ class ReinforceConfig:
     num_glimpses: int | None = None  # None: the env's own setting
     glimpse_size: int | None = None
     num_scales: int | None = None
+    first_location: str | None = None  # None: the env's own ("random", as in the paper)
     core: str = "rnn"
     hidden_size: int = 256
     std: float = 0.15
@@ -115,6 +116,7 @@ class ReinforceConfig:
             "num_glimpses": self.num_glimpses,
             "glimpse_size": self.glimpse_size,
             "num_scales": self.num_scales,
+            "first_location": self.first_location,
         }
         return {key: value for key, value in overrides.items() if value is not None}
 

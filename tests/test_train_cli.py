@@ -10,12 +10,14 @@ import csv
 import json
 import signal
 
+import numpy as np
 import pytest
 import torch
 
 import train
 from agents import reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.evaluation import make_eval_env, path_batches
 
 TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "1"]
 TIMING_COLUMNS = {"minutes", "images_per_second"}
@@ -61,6 +63,7 @@ def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         (["--weight-decay", "-0.1"], "non-negative number"),
         (["--mc", "0"], "positive integer"),
         (["--core", "cnn"], "invalid choice"),
+        (["--first-location", "corner"], "invalid choice"),
         (["--algo", "muzero"], "invalid choice"),
         (["--device", "tpu:9"], "device"),
         (["--batch-size", "100", "--num-envs", "30"], "not a multiple"),
@@ -236,3 +239,26 @@ def test_random_locations_run_end_to_end(tmp_path, capsys):
     assert checkpoint["model_config"]["locations"] == "random"
     assert run(["--eval", out / "best.pt", "--split", "validation"]) == 0
     assert "validation error" in capsys.readouterr().out
+
+
+@pytest.mark.mnist
+def test_centre_first_location_trains_and_is_evaluated_as_such(tmp_path, capsys):
+    """``--first-location center`` reaches the env in training, the checkpoint and ``--eval``."""
+    out = tmp_path / "centre"
+    flags = ["--max-images", 128, "--glimpses", 2, "--first-location", "center"]
+    assert run([*flags, "--out", out, *TINY]) == 0
+    checkpoint = load_checkpoint(out / "best.pt")
+    config = reinforce.ReinforceConfig.from_dict(checkpoint["config"])
+    assert config.env_kwargs() == {"num_glimpses": 2, "first_location": "center"}
+    env = make_eval_env(config.env_id, "validation", 50, **config.env_kwargs())
+    model = reinforce.load_model(checkpoint)
+    batch = next(path_batches(model, env, paths=1, seed=3, sample=False))
+    assert np.array_equal(batch.first_locations, np.zeros((50, 2)))
+    assert run(["--eval", out / "best.pt", "--split", "validation"]) == 0
+    assert "validation error" in capsys.readouterr().out
+
+
+def test_checkpoints_from_before_first_location_keep_the_random_first_glimpse():
+    stored = reinforce.ReinforceConfig().to_dict()
+    del stored["first_location"]
+    assert "first_location" not in reinforce.ReinforceConfig.from_dict(stored).env_kwargs()
