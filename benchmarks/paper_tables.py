@@ -427,6 +427,9 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "",
         *[f"- {name}: `{' '.join(flags)}`" for name, flags in VARIANTS.items() if flags],
         "",
+        "*center-first* changes the task (the paper's first glimpse goes to a random place):",
+        "its rows measure what the random first glimpse costs and reproduce no paper row.",
+        "",
     ]
     for task in TASKS.values():
         # The paper setting's rows first (unrun ones marked), whichever variant this run
