@@ -34,15 +34,7 @@ RUNS=runs/gpu
 start=$SECONDS
 mkdir -p "$OUT" "$RUNS"
 
-if compgen -G ".whl/*.whl" >/dev/null; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD
-fi
-export RAM_ENV_DATA=${RAM_ENV_DATA:-/tmp/ram-env-data} PYTHONUNBUFFERED=1
-export RAM_ENV_MNIST_DIR=${RAM_ENV_MNIST_DIR:-$PWD/.devdata/mnist}
-python3 -m ram_env.data fetch --quiet || exit 1
-nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>/dev/null
+source "$(dirname "$0")/gpu_machine_setup.sh"
 
 # Build the fixed validation/test canvases once, before the rows race for them.
 python3 - <<'EOF' || exit 1
