@@ -69,6 +69,7 @@ SPELLED_OUT_DEFAULTS = {  # train.py's tuned defaults that every row's command n
     "--batch-size": str(TRAIN_DEFAULTS.batch_size),
     "--lr": f"{TRAIN_DEFAULTS.lr:g}",
     "--weight-decay": f"{TRAIN_DEFAULTS.weight_decay:g}",
+    "--std": f"{TRAIN_DEFAULTS.std:g}",
 }
 LSTM_B512 = ["--core", "lstm", "--batch-size", "512", "--lr", "3e-3"]
 VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
@@ -80,8 +81,10 @@ VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     # Stronger weight decay for the long LSTM rows that overfit (translated 6: train 99.9%)
     "lstm-b512-wd0.1": [*LSTM_B512, "--weight-decay", "0.1"],
     "lstm-b512-wd0.2": [*LSTM_B512, "--weight-decay", "0.2"],
-    # Less location noise in training: with 2-3 glimpses the sampled training paths score
-    # well below the mean paths of evaluation (3 glimpses: train 96.4% against validation 97.9%)
+    # Less location noise in training (std 0.1 is train.py's default since 2026-11-27; the
+    # rows before it used 0.15): with 2-3 glimpses the sampled training paths score well below
+    # the mean paths of evaluation (3 glimpses: train 96.4% against validation 97.9%)
+    "std0.15": ["--std", "0.15"],  # the default before: reruns a row recorded without --std
     "std0.1": ["--std", "0.1"],
     "std0.07": ["--std", "0.07"],
     # Not the paper's task: the first glimpse at the centre instead of a random place, to
@@ -427,7 +430,9 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "one at batch 1024 (the defaults since 2026-11-26), both with LR 4e-3. Rows whose",
         "command has `--weight-decay 0.05` (the default since 2026-11-27) were trained with",
         "decoupled weight decay; the rows without it, without (add `--weight-decay 0` to",
-        "their commands to run them again). The other settings add these flags:",
+        "their commands to run them again). Rows whose command has no `--std` sampled their",
+        "training locations with std 0.15, the default until 2026-11-27 (add `--std 0.15`).",
+        "The other settings add these flags:",
         "",
         *[f"- {name}: `{' '.join(flags)}`" for name, flags in VARIANTS.items() if flags],
         "",

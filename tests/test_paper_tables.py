@@ -275,6 +275,9 @@ def test_commands_spell_out_the_tuned_defaults():
     assert paper[paper.index("--batch-size") + 1] == str(defaults.batch_size)
     assert float(paper[paper.index("--lr") + 1]) == defaults.lr
     assert float(paper[paper.index("--weight-decay") + 1]) == defaults.weight_decay
+    assert float(paper[paper.index("--std") + 1]) == defaults.std
+    std = paper_tables.Row(paper_tables.TASKS["mnist"], 3, variant="std0.07").train_flags()
+    assert std.count("--std") == 1 and std[std.index("--std") + 1] == "0.07"
     lstm_b512 = paper_tables.Row(paper_tables.TASKS["mnist"], 6, variant="lstm-b512")
     flags = lstm_b512.train_flags()
     assert flags.count("--batch-size") == 1 and flags.count("--lr") == 1  # the variant's own
