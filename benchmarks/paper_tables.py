@@ -78,6 +78,8 @@ VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
     "loc-w1": ["--location-weight", "1"],  # REINFORCE term at full weight, as the paper sums
     # 10x the tuned 6-glimpse weight: in a 2-3 glimpse episode each location matters more
     "loc-w0.3": ["--location-weight", "0.3"],
+    "loc-w0.15": ["--location-weight", "0.15"],  # either side of 0.3, for the 3-glimpse row
+    "loc-w0.5": ["--location-weight", "0.5"],
     "b512": ["--batch-size", "512", "--lr", "3e-3"],  # 4x the batch (for a GPU's throughput)
     "lstm-b512": LSTM_B512,
     # Stronger weight decay for the long LSTM rows that overfit (translated 6: train 99.9%)
