@@ -124,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--first-location",
         choices=FIRST_LOCATIONS,
         default=None,
-        help="where the first glimpse goes: uniformly at random, as in the paper, or the "
-        "centre (default: the env's, random)",
+        help="where the first glimpse goes: uniformly at random, as in the paper, the "
+        "centre, or normal around the centre with std 0.25 (default: the env's, random)",
     )
     parser.add_argument(
         "--core",

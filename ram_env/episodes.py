@@ -27,7 +27,8 @@ MIN_ENVS_PER_THREAD = 128  # smaller shares cost more in hand-offs than the thre
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
-FIRST_LOCATIONS = ("random", "center")
+FIRST_LOCATIONS = ("random", "center", "gaussian")
+GAUSSIAN_FIRST_STD = 0.25  # "gaussian" first locations: N(0, std^2) per coordinate, clipped
 REWARDS = ("sparse", "dense")
 
 
@@ -170,8 +171,11 @@ class EpisodeBatch:
         self.labels[envs] = task.source.labels[image_index]
         if not self.shares_bank:
             self._draw(u, image_index, None if every else envs)
+        pair = u[:, STREAM_FIRST_LOCATION : STREAM_FIRST_LOCATION + 2]
         if task.first_location == "random":
-            self.locations[envs] = u[:, STREAM_FIRST_LOCATION : STREAM_FIRST_LOCATION + 2] * 2 - 1
+            self.locations[envs] = pair * 2 - 1
+        elif task.first_location == "gaussian":
+            self.locations[envs] = np.clip(GAUSSIAN_FIRST_STD * _box_muller(pair), -1.0, 1.0)
         else:
             self.locations[envs] = 0.0
         self.steps[envs] = 0
@@ -295,3 +299,10 @@ def _thread_pool(workers: int) -> ThreadPoolExecutor:
 
 def _rows(array: np.ndarray | None, rows: slice) -> np.ndarray | None:
     return None if array is None else array[rows]
+
+
+def _box_muller(pair: np.ndarray) -> np.ndarray:
+    """Two independent standard normals per row from two uniforms in [0, 1) (Box-Muller)."""
+    radius = np.sqrt(-2.0 * np.log1p(-pair[:, 0]))  # log(1 - u) is finite for u in [0, 1)
+    angle = 2.0 * np.pi * pair[:, 1]
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)

@@ -47,7 +47,9 @@ class GlimpseEnv(gym.Env):
     ``reset`` picks an image (at random; ``options={"image_index": i}`` picks image i of
     the split) and its canvas (fresh for ``split="train"``, fixed for validation/test),
     and a first location, uniform in ``[-1, 1]^2`` (``first_location="random"``, as in
-    the paper) or ``(0, 0)`` (``"center"``); it returns the glimpse there.
+    the paper), ``(0, 0)`` (``"center"``) or normal around the centre with std 0.25 per
+    coordinate, clipped to the image (``"gaussian"``; the paper does not say from what
+    distribution its random first glimpse came); it returns the glimpse there.
 
     ## Episode end
     Exactly ``num_glimpses`` (T) steps, so T glimpses are seen (one from ``reset``, one

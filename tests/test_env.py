@@ -169,6 +169,18 @@ def test_first_location_center_and_random(synthetic_kwargs) -> None:
     assert starts[:, 0].min() < -0.3 and starts[:, 0].max() > 0.3
 
 
+def test_first_location_gaussian_is_normal_around_the_centre(synthetic_kwargs) -> None:
+    """``first_location="gaussian"``: N(0, 0.25^2) per coordinate, seeded, inside the image."""
+    env = make_env(synthetic_kwargs, first_location="gaussian")
+    starts = np.array([env.reset(seed=seed)[0]["location"] for seed in range(400)])
+    assert np.abs(starts).max() <= 1.0
+    assert np.abs(starts.mean(axis=0)).max() < 0.05
+    np.testing.assert_allclose(starts.std(axis=0), 0.25, atol=0.03)
+    assert abs(np.corrcoef(starts.T)[0, 1]) < 0.15
+    again = np.array([env.reset(seed=seed)[0]["location"] for seed in range(5)])
+    np.testing.assert_array_equal(again, starts[:5])
+
+
 def test_image_index_option(synthetic_kwargs) -> None:
     images, labels = synthetic_kwargs["images"], synthetic_kwargs["labels"]
     env = make_env(synthetic_kwargs, num_glimpses=1, glimpse_size=5, first_location="center")
