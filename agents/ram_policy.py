@@ -32,6 +32,9 @@ from torch import nn
 CORE_TYPES = ("rnn", "lstm", "gru")
 LOCATION_POLICIES = ("learned", "random")
 
+DEFAULT_LOCATION_STD = 0.1
+"""The location policy's fixed std (half-widths); 0.15 until 2026-11-27 (README)."""
+
 CoreState = tuple[torch.Tensor, ...]
 """A core's recurrent state: ``(h,)`` for ``rnn``/``gru``, ``(h, c)`` for ``lstm``."""
 
@@ -48,7 +51,7 @@ class RAMConfig:
     location_hidden: int = 128
     glimpse_features: int = 256
     hidden_size: int = 256
-    location_std: float = 0.15
+    location_std: float = DEFAULT_LOCATION_STD
     learn_std: bool = False
     locations: str = "learned"  # "random": the paper's control, glimpses placed uniformly
 
@@ -169,7 +172,9 @@ def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
 class LocationNetwork(nn.Module):
     """The Gaussian location policy: mean ``tanh(W h)``, fixed or learned std."""
 
-    def __init__(self, hidden_size: int, std: float = 0.15, learn_std: bool = False) -> None:
+    def __init__(
+        self, hidden_size: int, std: float = DEFAULT_LOCATION_STD, learn_std: bool = False
+    ) -> None:
         super().__init__()
         self.mean_layer = nn.Linear(hidden_size, 2)
         log_std = torch.full((2,), math.log(std))

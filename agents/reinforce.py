@@ -46,7 +46,7 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.evaluation import EvalResult, evaluate, make_eval_env
-from agents.ram_policy import RAMConfig, RecurrentAttentionModel
+from agents.ram_policy import DEFAULT_LOCATION_STD, RAMConfig, RecurrentAttentionModel
 from agents.rollout import derive_seed, observation_to_tensors, scores_action
 
 LOSSES = ("hybrid", "reinforce")
@@ -82,7 +82,7 @@ class ReinforceConfig:
     first_location: str | None = None  # None: the env's own ("random", as in the paper)
     core: str = "rnn"
     hidden_size: int = 256
-    std: float = 0.1  # 0.15 until 2026-11-27: 0.1 is 0.2 lower on five seeds (README)
+    std: float = DEFAULT_LOCATION_STD
     learn_std: bool = False
     locations: str = "learned"  # "random": the paper's control (locations not learned)
     loss: str = "hybrid"

@@ -98,6 +98,12 @@ def test_config_from_env_spaces_and_validation():
         RAMConfig(1, 8, 10, location_std=0.0)
 
 
+def test_model_built_directly_uses_the_trainers_default_location_std():
+    model = RecurrentAttentionModel(RAMConfig(1, 8, NUM_CLASSES))
+    std = model.location_network.log_std.exp()
+    assert torch.allclose(std, torch.full((2,), ReinforceConfig().std))
+
+
 def test_glimpse_network_works_alone_as_a_feature_extractor():
     network = GlimpseNetwork(num_scales=2, glimpse_size=6)
     features = network(torch.rand(4, 2, 6, 6), torch.zeros(4, 2))
