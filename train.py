@@ -399,12 +399,16 @@ def run_evaluation(path: Path, split: str, mc: int, device: str, args: argparse.
         )
     result = evaluate(model, env, mc=mc, seed=config.seed, split=split)
     report = {**result.to_dict(), "checkpoint": str(path), "env": config.env_id}
+    # eval-{split}.json is the latest score; the second file keeps each checkpoint's score
+    # per path count, so a later --mc 10 run never overwrites the one-path figure.
     out_file = path.parent / f"eval-{split}.json"
-    write_json_atomic(out_file, report)
+    kept_file = path.parent / f"eval-{split}-{path.stem}-mc{mc}.json"
+    for file in (out_file, kept_file):
+        write_json_atomic(file, report)
     paths = "mean path" if mc == 1 else f"{mc} sampled paths"
     print(
         f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "
-        f"{result.n} images, {paths}); wrote {out_file}"
+        f"{result.n} images, {paths}); wrote {out_file} and {kept_file.name}"
     )
     if args.plot_glimpses is not None:
         from agents.visualize import plot_glimpse_paths

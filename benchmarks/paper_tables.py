@@ -63,6 +63,7 @@ from ram_env.atomic import write_json_atomic  # noqa: E402
 TRAIN_DEFAULTS = ReinforceConfig()
 ROW_FILE = "row.json"
 EVAL_FILE = "eval-test.json"  # what train.py --eval --split test writes
+EVAL_FILES = "eval-test*.json"  # that and the per-checkpoint, per-path-count copies
 RECORDS_DIR = ROOT / "docs" / "results" / "rows"
 EXTENDED_FILE = "extended.json"
 SPELLED_OUT_DEFAULTS = {  # train.py's tuned defaults that every row's command names
@@ -208,7 +209,8 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
             return True
         keep_record(scored, args.records_dir)  # its score at the shorter budget stays
         (run_dir / ROW_FILE).unlink()
-        (run_dir / EVAL_FILE).unlink(missing_ok=True)
+        for stale in run_dir.glob(EVAL_FILES):
+            stale.unlink()
     log = args.runs_dir / f"{run_name}.log"
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
     # A resume names the device even when it is the CPU: a GPU run carried on here needs it.
@@ -275,7 +277,7 @@ def carry_on_from(source: Path, run_dir: Path) -> None:
         raise SystemExit(f"--carry-on-from {source}: no last.pt there to resume from")
     partial = run_dir.with_name(run_dir.name + ".partial")  # a copy cut short is never resumed
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(ROW_FILE, EVAL_FILE))
+    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(ROW_FILE, EVAL_FILES))
     partial.rename(run_dir)
     print(f"{run_dir.name}: carried on from {source}", flush=True)
 

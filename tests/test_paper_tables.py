@@ -290,7 +290,8 @@ def _scored_run(run_dir: Path, budget: float, device: str = "cpu") -> dict:
     config = {"train_minutes": budget, "device": device}
     payload = {"algo": "reinforce", "config": config, "model_config": {}, "model": {}}
     save_checkpoint(run_dir / "last.pt", payload)
-    (run_dir / "eval-test.json").write_text(json.dumps({"error": 1.5}))
+    for name in ("eval-test.json", "eval-test-best-mc1.json", "eval-test-best-mc10.json"):
+        (run_dir / name).write_text(json.dumps({"error": 1.5}))
     record = {
         "row": "translated-g6", "seed": 0, "budget_minutes": budget, "minutes": budget,
         "command": f"python train.py --algo reinforce --out {run_dir}",
@@ -319,7 +320,7 @@ def test_extend_trains_a_scored_row_further_and_keeps_its_earlier_score(tmp_path
     assert "--resume" in calls[0]
     assert calls[0][calls[0].index("--train-minutes") + 1] == "165.0"
     assert not (run_dir / paper_tables.ROW_FILE).exists()
-    assert not (run_dir / "eval-test.json").exists()  # never mistaken for the new score
+    assert not list(run_dir.glob("eval-test*.json"))  # never mistaken for the new score
     kept = tmp_path / "records" / paper_tables.record_name(record)
     assert json.loads(kept.read_text()) == record
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
@@ -341,7 +342,7 @@ def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch
     run_dir = tmp_path / "runs" / "translated-g6-seed0"
     assert (run_dir / "last.pt").exists() and (run_dir / "metrics.csv").exists()
     assert not (run_dir / paper_tables.ROW_FILE).exists()
-    assert not (run_dir / "eval-test.json").exists()
+    assert not list(run_dir.glob("eval-test*.json"))
     assert (source / paper_tables.ROW_FILE).exists()  # the original is left as it was
     assert not (tmp_path / "runs" / "translated-g6-seed0.partial").exists()
     command = calls[0]

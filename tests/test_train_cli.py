@@ -140,6 +140,17 @@ def test_eval_writes_json(tiny_run, capsys):
 
 
 @pytest.mark.mnist
+def test_eval_keeps_each_path_count(tiny_run):
+    assert run(["--eval", tiny_run / "best.pt", "--split", "test"]) == 0
+    assert run(["--eval", tiny_run / "best.pt", "--split", "test", "--mc", 2]) == 0
+    one_path = json.loads((tiny_run / "eval-test-best-mc1.json").read_text())
+    two_paths = json.loads((tiny_run / "eval-test-best-mc2.json").read_text())
+    latest = json.loads((tiny_run / "eval-test.json").read_text())
+    assert (one_path["mc"], two_paths["mc"]) == (1, 2)
+    assert latest == two_paths
+
+
+@pytest.mark.mnist
 def test_plot_glimpses(tiny_run):
     picture = tiny_run / "paths.png"
     assert (
