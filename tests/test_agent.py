@@ -144,15 +144,6 @@ def test_learned_std_is_a_parameter_and_fixed_std_is_not():
 # --------------------------------------------------------------------------- gradient flow
 
 
-def test_one_update_changes_the_location_network():
-    env = make_env()
-    model = make_model(env)
-    optimizer = make_optimizer(model, ReinforceConfig())
-    before = copy.deepcopy(model.location_network.mean_layer.weight.detach())
-    update(model, optimizer, env, ReinforceConfig(batch_size=16, seed=1), update_index=0)
-    assert not torch.equal(before, model.location_network.mean_layer.weight)
-
-
 def test_no_location_change_when_the_advantage_is_zero():
     """Every episode earns reward 1 and the baseline predicts exactly 1: no policy gradient."""
     env = make_env(labels=np.zeros(40, dtype=np.int64))
