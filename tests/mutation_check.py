@@ -149,6 +149,13 @@ MUTATIONS = (
         ENV,
     ),
     Mutation(
+        "single-env-reward-every-step",
+        "ram_env/episodes.py",
+        "reward = float(correct and terminated)",
+        "reward = float(correct)",
+        ENV,
+    ),
+    Mutation(
         "reward-for-wrong-answers",
         "ram_env/episodes.py",
         "correct = predictions == self.labels",

@@ -247,6 +247,22 @@ def test_batched_action_decoding(synthetic_kwargs, action_type: str) -> None:
     np.testing.assert_array_equal(rewards, [1.0, 1.0, 0.0])  # images 0, 1, 2 have labels 0, 1, 2
 
 
+@pytest.mark.parametrize("reward, paid", [("sparse", [0, 0, 1]), ("dense", [1, 0, 0])])
+def test_rewards_when_every_step_names_the_right_class(synthetic_kwargs, reward, paid) -> None:
+    """Sparse: the answer counts at the last step only. Dense: the shaped rewards sum to it."""
+    venv = GlimpseVectorEnv(num_envs=N, num_glimpses=T, reward=reward, **synthetic_kwargs)
+    single = GlimpseEnv(num_glimpses=T, reward=reward, **synthetic_kwargs)
+    venv.reset(seed=0, options={"image_index": np.arange(N)})
+    single.reset(seed=0, options={"image_index": 1})
+    actions = np.concatenate([np.zeros((N, 2)), np.eye(10)[np.arange(N)]], axis=1)  # labels 0..
+    for t in range(T):
+        _, rewards, terminated, _, _ = venv.step(actions.astype(np.float32))
+        _, single_reward, *_ = single.step(actions[1].astype(np.float32))
+        np.testing.assert_array_equal(rewards, np.full(N, float(paid[t])))
+        assert single_reward == paid[t]
+        assert terminated.all() == (t == T - 1)
+
+
 BAD_BATCHES = {
     "box": [np.zeros((N - 1, 12)), np.zeros(12), np.full((N, 12), np.nan), np.zeros((N, 12), bool)],
     "dict": [
