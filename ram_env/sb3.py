@@ -35,8 +35,15 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium.vector import AutoresetMode
-from stable_baselines3.common.vec_env import VecEnv
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+
+try:
+    from stable_baselines3.common.vec_env import VecEnv
+    from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+except ImportError as error:  # the env package itself needs only gymnasium, numpy and pillow
+    raise ImportError(
+        "ram_env.sb3 needs Stable-Baselines3, which the environments alone do not install: "
+        "pip install 'ram-env[agents]' (or pip install stable-baselines3)"
+    ) from error
 
 from ram_env.vector_env import GlimpseVectorEnv
 
