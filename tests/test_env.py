@@ -401,12 +401,16 @@ def test_render_rgb_array_and_save_episode(synthetic_kwargs, tmp_path) -> None:
     for frame in frames:
         assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
         assert min(frame.shape[:2]) >= 28
-    gif = save_episode(frames, tmp_path / "episode.gif")
+    assert frames[0].shape == (28 * 9, 28 * 9, 3)  # zoomed 9x: the smallest side >= 240
+    gif = save_episode(frames, tmp_path / "episode.gif", fps=4.0)
     png = save_episode(frames, tmp_path / "sub" / "episode.png")
     with Image.open(gif) as image:
         assert image.n_frames == len(frames)
+        assert image.info["duration"] == 250 and image.info["loop"] == 0  # 4 fps, looping
     with Image.open(png) as image:
         assert image.size == (sum(f.shape[1] for f in frames), frames[0].shape[0])
+        strip = np.asarray(image.convert("RGB"))
+    np.testing.assert_array_equal(strip, np.concatenate(frames, axis=1))  # in order, lossless
     with pytest.raises(ValueError, match=r"\.gif or \.png"):
         save_episode(frames, tmp_path / "episode.mp4")
 

@@ -13,11 +13,13 @@ import signal
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import train
 from agents import reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.evaluation import make_eval_env, path_batches
+from agents.visualize import record_paths
 
 TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "1"]
 TIMING_COLUMNS = {"minutes", "images_per_second"}
@@ -152,23 +154,38 @@ def test_eval_keeps_each_path_count(tiny_run):
 
 @pytest.mark.mnist
 def test_plot_glimpses(tiny_run):
+    """The .png is one row per digit of its T frames, 4 white pixels apart; each frame is the
+    one ``record_paths`` draws for that digit (the first locations ``--eval`` uses), and the
+    last is labelled at its top left, green when the prediction is right, red when wrong."""
     picture = tiny_run / "paths.png"
-    assert (
-        run(
-            [
-                "--eval",
-                tiny_run / "last.pt",
-                "--split",
-                "validation",
-                "--plot-glimpses",
-                picture,
-                "--plot-count",
-                2,
-            ]
-        )
-        == 0
+    flags = ["--split", "validation", "--plot-glimpses", picture, "--plot-count", 2]
+    assert run(["--eval", tiny_run / "last.pt", *flags]) == 0
+    checkpoint = load_checkpoint(tiny_run / "last.pt")
+    config = reinforce.ReinforceConfig.from_dict(checkpoint["config"])
+    model = reinforce.load_model(checkpoint)
+    frames, outcomes = record_paths(
+        model, config.env_id, "validation", [0, 1], config.seed, **config.env_kwargs()
     )
-    assert picture.stat().st_size > 0
+    with Image.open(picture) as image:
+        grid = np.asarray(image.convert("RGB"))
+    height, width = frames[0][0].shape[:2]
+    steps = len(frames[0])
+    assert steps == 6  # the env's glimpses: one frame each
+    assert grid.shape == (2 * height + 4, steps * width + (steps - 1) * 4, 3)
+    assert (grid[height : height + 4] == 255).all()  # the gap between the two rows
+    for row, (digit, (label, prediction)) in enumerate(zip(frames, outcomes, strict=True)):
+        top = row * (height + 4)
+        for t, frame in enumerate(digit):
+            left = t * (width + 4)
+            shown = grid[top : top + height, left : left + width]
+            if t < steps - 1:
+                np.testing.assert_array_equal(shown, frame)
+                continue
+            changed = (shown != frame).any(-1)
+            assert changed.any() and not changed[24:].any()  # the label, at the top only
+            text = shown[changed].astype(int)
+            greener = float((text[:, 1] > text[:, 0]).mean())
+            assert (greener > 0.5) == (label == prediction), (label, prediction, greener)
 
 
 @pytest.mark.mnist
