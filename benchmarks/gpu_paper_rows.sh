@@ -13,6 +13,10 @@
 # with the project's venv active: `bash benchmarks/gpu_paper_rows.sh --prepare`.
 # Whatever state the rows are in at DEADLINE_S seconds is packed, so a slow row never costs
 # the others' results. Each row's env gets $(nproc) / rows threads unless RAM_ENV_THREADS is set.
+# Each row is a process group of its own (paper_tables.py and the train.py it runs): at the
+# deadline, or when this script is stopped, every row's group gets SIGTERM (train.py stops
+# cleanly and saves, paper_tables.py then writes its report and ends) and GRACE_S whole
+# seconds (default 20) to end before SIGKILL; nothing this script did not start is signalled.
 set -u
 
 if [[ ${1:-} == --prepare ]]; then
@@ -28,6 +32,7 @@ fi
 MINUTES=${MINUTES:-6.5}
 EPOCHS=${EPOCHS:-200}  # paper_tables' epoch cap: raise it for long rows (a fast row hits it)
 DEADLINE_S=${DEADLINE_S:-540}
+GRACE_S=${GRACE_S:-20}
 DEVICE=${DEVICE:-cuda}
 OUT=${OUT:-/tmp/gpu-rows-out}
 RUNS=runs/gpu
@@ -35,6 +40,7 @@ start=$SECONDS
 mkdir -p "$OUT" "$RUNS"
 
 source "$(dirname "$0")/gpu_machine_setup.sh"
+source "$(dirname "$0")/process_groups.sh"
 
 # Build the fixed validation/test canvases once, before the rows race for them.
 python3 - <<'EOF' || exit 1
@@ -56,31 +62,27 @@ echo "setup took $((SECONDS - start)) s"
 # (its torch runs on the GPU with one thread).
 export RAM_ENV_THREADS=${RAM_ENV_THREADS:-$(( $(nproc) / $# > 1 ? $(nproc) / $# : 1 ))}
 echo "rows: $#, env threads per row: $RAM_ENV_THREADS"
-pids=()
+stop_groups_on_signals "$GRACE_S"  # stopped from outside: stop the rows as at the deadline
 for spec in "$@"; do
     read -r task glimpses variant minutes <<<"$spec"
-    python3 benchmarks/paper_tables.py --only "$task" --glimpses "$glimpses" --random exclude \
-        --variant "$variant" --device "$DEVICE" --minutes "${minutes:-$MINUTES}" \
-        --epochs "$EPOCHS" --threads 1 --runs-dir "$RUNS" --out "$RUNS/report/results.md" \
-        >"$RUNS/$task-g$glimpses-$variant.out" 2>&1 &
-    pids+=($!)
+    start_group python3 benchmarks/paper_tables.py --only "$task" --glimpses "$glimpses" \
+        --random exclude --variant "$variant" --device "$DEVICE" \
+        --minutes "${minutes:-$MINUTES}" --epochs "$EPOCHS" --threads 1 --runs-dir "$RUNS" \
+        --out "$RUNS/report/results.md" >"$RUNS/$task-g$glimpses-$variant.out" 2>&1
 done
 sampled=0
-while (( SECONDS - start < DEADLINE_S )); do
+# A row runs while any process of its group does (paper_tables.py or its train.py); poll
+# each second, so that the deadline is kept to the second.
+while (( SECONDS - start < DEADLINE_S )) && groups_running; do
     if (( !sampled && SECONDS - start > 150 )); then  # is the GPU the bottleneck?
         nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
         uptime
         sampled=1
     fi
-    running=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
-    (( running )) || break
-    sleep 5
+    sleep 1
 done
-if (( running )); then  # out of time: stop the trainings cleanly (they save), then pack
-    pkill -TERM -f "train.py --algo reinforce"
-    sleep 20
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+if groups_running; then  # out of time: stop the trainings cleanly (they save), then pack
+    stop_groups "$GRACE_S"
 fi
 echo "rows ran for $((SECONDS - start)) s in all"
 

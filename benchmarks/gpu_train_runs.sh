@@ -12,10 +12,14 @@
 # decays over that). Runs sharing one GPU go at the same pace, so equal minutes mean about
 # equal images for settings of equal cost; compare only such runs. Prepare the wheels and
 # MNIST first, as for gpu_paper_rows.sh: `bash benchmarks/gpu_paper_rows.sh --prepare`.
+# At DEADLINE_S seconds the runs still training get SIGTERM (they stop cleanly and save) and
+# GRACE_S whole seconds (default 15) to end before SIGKILL. Each run is a process group of
+# its own, and only those groups are signalled, also when the script itself is stopped.
 set -u
 (( $# )) || { echo "give at least one run: \"NAME [FLAGS...]\"" >&2; exit 2; }
 MINUTES=${MINUTES:-7}
 DEADLINE_S=${DEADLINE_S:-520}
+GRACE_S=${GRACE_S:-15}
 COMMON=${COMMON:-}
 DEVICE=${DEVICE:-cuda}
 OUT=${OUT:-/tmp/gpu-train-out}
@@ -24,34 +28,32 @@ start=$SECONDS
 mkdir -p "$OUT" "$RUNS"
 
 source "$(dirname "$0")/gpu_machine_setup.sh"
+source "$(dirname "$0")/process_groups.sh"
 export RAM_ENV_THREADS=${RAM_ENV_THREADS:-$(( $(nproc) / $# > 1 ? $(nproc) / $# : 1 ))}
 echo "runs: $#, env threads per run: $RAM_ENV_THREADS, setup took $((SECONDS - start)) s"
 
-pids=()
 names=()
+stop_groups_on_signals "$GRACE_S"  # stopped from outside: stop the runs as at the deadline
 for spec in "$@"; do
     read -r name flags <<<"$spec"
     # shellcheck disable=SC2086  # the flags are meant to split into words
-    python3 train.py --algo reinforce --device "$DEVICE" --threads 1 --no-progress \
-        --train-minutes "$MINUTES" $COMMON $flags --out "$RUNS/$name" >"$RUNS/$name.log" 2>&1 &
-    pids+=($!)
+    start_group python3 train.py --algo reinforce --device "$DEVICE" --threads 1 --no-progress \
+        --train-minutes "$MINUTES" $COMMON $flags --out "$RUNS/$name" >"$RUNS/$name.log" 2>&1
     names+=("$name")
 done
 sampled=0
-while (( SECONDS - start < DEADLINE_S )); do
+# Poll each second, so that the deadline is kept to the second and the scoring starts as
+# soon as the last run ends.
+while (( SECONDS - start < DEADLINE_S )) && groups_running; do
     if (( !sampled && SECONDS - start > 120 )); then
         nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
         uptime
         sampled=1
     fi
-    running=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
-    (( running )) || break
-    sleep 5
+    sleep 1
 done
-if (( running )); then  # out of time: stop the trainings cleanly (they save)
-    pkill -TERM -f "train.py --algo reinforce"
-    sleep 15
+if groups_running; then  # out of time: stop the trainings cleanly (they save)
+    stop_groups "$GRACE_S"
 fi
 echo "runs trained for $((SECONDS - start)) s in all"
 

@@ -20,7 +20,9 @@ rows can be run in separate invocations with different budgets: every row record
 ``--extend`` trains a scored row on to a longer ``--minutes`` and scores it again (its
 shorter budget's record stays). ``--carry-on-from RUN_DIR`` starts the one selected row
 from a run trained elsewhere, e.g. a GPU run brought back into ``runs/gpu``, and carries it
-on here; run again after an interruption, the same command resumes it.
+on here; run again after an interruption, the same command resumes it. Stop it with a
+SIGTERM or Ctrl-C to its process group: the training under way saves its ``last.pt``, no
+further row starts, and the report is still written.
 
 Run folders are scratch space that a new machine does not have; every scored run's record
 is also kept in ``docs/results/rows/`` (tracked by git), and the report is written from
@@ -57,7 +59,7 @@ import torch  # noqa: E402
 from algorithms import run_logged  # noqa: E402
 
 from agents.checkpoint import load_checkpoint  # noqa: E402
-from agents.reinforce import ReinforceConfig  # noqa: E402
+from agents.reinforce import ReinforceConfig, StopRequest  # noqa: E402
 from ram_env.atomic import write_json_atomic  # noqa: E402
 
 TRAIN_DEFAULTS = ReinforceConfig()
@@ -620,8 +622,18 @@ def main(argv: list[str] | None = None) -> int:
         if not rows:
             print("no row matches --only/--glimpses/--random", file=sys.stderr)
             return 2
-        for row in rows:
-            failures += not run_row(args, row)
+        # A SIGTERM or Ctrl-C (gpu_paper_rows.sh's deadline signals this process's whole
+        # group) reaches the train.py under way too, which stops cleanly and saves its
+        # last.pt, so that its row fails here and is resumed by a later invocation. This
+        # process only notes it, to start no further row and still write the report; sent
+        # to this process alone, it lets the row under way finish first.
+        with StopRequest() as stop:
+            for row in rows:
+                if stop.requested:
+                    print(f"stopped by {stop.requested}: {row.name} and later rows not run")
+                    failures += 1
+                    break
+                failures += not run_row(args, row)
     args.records_dir.mkdir(parents=True, exist_ok=True)
     added = keep_records(args.runs_dir, args.records_dir)
     if added:

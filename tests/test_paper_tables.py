@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -360,3 +361,35 @@ def test_carry_on_from_is_refused_without_one_row_or_a_checkpoint(tmp_path, caps
     args = paper_tables.parse_args(argv)
     with pytest.raises(SystemExit, match="no last.pt"):
         paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
+
+
+def test_a_sigterm_starts_no_further_row_and_still_writes_the_report(tmp_path, monkeypatch):
+    # As gpu_paper_rows.sh's deadline: the SIGTERM reaches the training under way, which
+    # saves and exits 130, and this process, which then runs no further row.
+    calls = []
+
+    def training_stopped_by_sigterm(command, log, threads):
+        calls.append(command)
+        signal.raise_signal(signal.SIGTERM)
+        return 130, 0.0
+
+    monkeypatch.setattr(paper_tables, "run_logged", training_stopped_by_sigterm)
+    out = tmp_path / "report" / "results.md"
+    argv = ["--only", "mnist", "--glimpses", "2", "3", "--random", "exclude"]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--records-dir", str(tmp_path / "rows")]
+    reached_here = []  # a stand-in handler, so that a main() that does not catch the signal
+    # fails this test rather than ends pytest
+
+    def stand_in(signum, frame):
+        reached_here.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, stand_in)
+    try:
+        assert paper_tables.main([*argv, "--out", str(out)]) == 1
+        assert not reached_here
+        assert signal.getsignal(signal.SIGTERM) is stand_in  # main() restored the handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(calls) == 1  # the 3-glimpse row never started
+    assert calls[0][calls[0].index("--glimpses") + 1] == "2"
+    assert out.exists()
