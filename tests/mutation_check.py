@@ -19,6 +19,7 @@ is 1 if any mutation survived (or the unmutated copy fails), else 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -243,7 +244,10 @@ def run_pytest(tree: Path, targets: list[str], timeout: float) -> tuple[bool, st
             output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)  # this run's own process group only
-            process.communicate()
+            # Bounded too: a process that left the group (a test's own process group) may
+            # still hold the pipe; the killed pytest itself is reaped when the block ends.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.communicate(timeout=30)
             return False, f"timed out after {timeout:.0f} s"
     if process.returncode == 0:
         return True, ""

@@ -583,6 +583,7 @@ def test_module_runs_as_script(cache_dir: pathlib.Path) -> None:
         cwd=root,
         env={**os.environ, "RAM_ENV_DATA": str(cache_dir)},
         check=True,
+        timeout=60,  # ends its own child (which starts none) if it ever hangs
     )
     assert result.stdout.strip() == str(cache_dir / "mnist.npz")
 

@@ -2,12 +2,12 @@
 the runs still to be carried on come back first."""
 
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pack_gpu_runs.sh"
 KB = 1024
+TIMEOUT_S = 60  # packing a few kilobytes takes well under a second
 
 
 def _run_folder(runs: Path, name: str, scored: bool, **sizes: int) -> None:
@@ -26,7 +26,7 @@ def _members(tar: Path) -> set[str]:
         return set(archive.getnames())
 
 
-def test_unscored_runs_come_first_and_scored_ones_shed_last_pt_to_fit(tmp_path):
+def test_unscored_runs_come_first_and_scored_ones_shed_last_pt_to_fit(tmp_path, run_bounded):
     runs, out = tmp_path / "runs", tmp_path / "out"
     # Named so that the alphabetical order packs the scored runs first without priority.
     _run_folder(runs, "c-unscored", False, best=300 * KB, last=300 * KB)
@@ -34,9 +34,7 @@ def test_unscored_runs_come_first_and_scored_ones_shed_last_pt_to_fit(tmp_path):
     _run_folder(runs, "b-scored", True, best=300 * KB, last=100 * KB)
     (runs / "report").mkdir()
     (runs / "a-scored.out").write_text("a-scored: test error 1.00%\n")
-    result = subprocess.run(
-        ["bash", str(SCRIPT), str(runs), str(out), "1"], capture_output=True, text=True
-    )
+    result = run_bounded(["bash", str(SCRIPT), str(runs), str(out), "1"], TIMEOUT_S)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["a-scored.tar.gz", "c-unscored.tar.gz"]
     assert sum(p.stat().st_size for p in out.iterdir()) <= 1024 * KB
@@ -49,16 +47,16 @@ def test_unscored_runs_come_first_and_scored_ones_shed_last_pt_to_fit(tmp_path):
     assert "LEFT BEHIND (no room): scored run b-scored" in result.stderr
 
 
-def test_everything_fits_whole_when_there_is_room(tmp_path):
+def test_everything_fits_whole_when_there_is_room(tmp_path, run_bounded):
     runs, out = tmp_path / "runs", tmp_path / "out"
     _run_folder(runs, "a-scored", True, best=10 * KB, last=10 * KB)
     _run_folder(runs, "b-unscored", False, last=10 * KB)
-    result = subprocess.run(["bash", str(SCRIPT), str(runs), str(out)], capture_output=True)
+    result = run_bounded(["bash", str(SCRIPT), str(runs), str(out)], TIMEOUT_S)
     assert result.returncode == 0
     assert "a-scored/last.pt" in _members(out / "a-scored.tar.gz")
     assert "b-unscored/last.pt" in _members(out / "b-unscored.tar.gz")
 
 
-def test_usage_error_without_its_arguments(tmp_path):
-    result = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True)
+def test_usage_error_without_its_arguments(tmp_path, run_bounded):
+    result = run_bounded(["bash", str(SCRIPT)], TIMEOUT_S)
     assert result.returncode == 2 and "usage" in result.stderr
