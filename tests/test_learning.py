@@ -30,7 +30,7 @@ import torch
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents import reinforce
-from agents.evaluation import evaluate
+from agents.evaluation import evaluate, make_eval_env
 from agents.ram_policy import RecurrentAttentionModel
 
 SIDE = 20  # canvas side
@@ -94,14 +94,8 @@ def env_kwargs(task, num_images: int, seed: int, num_scales: int) -> dict[str, A
 
 
 def vector_env(num_envs: int, split: str, **kwargs: Any) -> gymnasium.vector.VectorEnv:
-    return gymnasium.make_vec(
-        "GlimpseMNIST-v0",
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
-        split=split,
-        **kwargs,
-    )
+    """A vector env over the task's canvases, reset explicitly (as the trainer's are)."""
+    return make_eval_env("GlimpseMNIST-v0", split, num_envs, **kwargs)
 
 
 def train_ram(task, num_scales: int, updates: int, **settings: Any) -> float:
