@@ -29,11 +29,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-CORE_TYPES = ("rnn", "lstm", "gru")
-LOCATION_POLICIES = ("learned", "random")
-
-DEFAULT_LOCATION_STD = 0.1
-"""The location policy's fixed std (half-widths); 0.15 until 2026-11-27 (README)."""
+from agents.reinforce_config import CORE_TYPES, DEFAULT_LOCATION_STD, LOCATION_POLICIES
 
 CoreState = tuple[torch.Tensor, ...]
 """A core's recurrent state: ``(h,)`` for ``rnn``/``gru``, ``(h, c)`` for ``lstm``."""
