@@ -1,8 +1,7 @@
-"""Stable-Baselines3 algorithms on the glimpse envs: a registry, training and scoring.
+"""Stable-Baselines3 algorithms on the glimpse envs: training and scoring.
 
-``ALGORITHMS`` maps each name to an ``AlgorithmSpec``: the SB3 class, its policy, the action
-types it can use (the first is its default) and hyper-parameters chosen for
-``GlimpseMNIST-v0``. ``train_sb3`` trains one on ``ram_env.sb3.make_sb3_vec_env`` (the native
+The algorithms and their settings are the registry's (``agents.sb3_registry.ALGORITHMS``,
+re-exported here). ``train_sb3`` trains one on ``ram_env.sb3.make_sb3_vec_env`` (the native
 batched env, no per-env loop) and writes a run folder::
 
     model.zip     the SB3 model, saved atomically (temp file in the folder + os.replace)
@@ -13,9 +12,9 @@ batched env, no per-env loop) and writes a run folder::
 ``agents.evaluation.evaluate`` scores the hand-written agent (same images, same first
 locations for the same seed, deterministic actions), and returns the same ``EvalResult``.
 
-``recurrent-ppo`` is ``HybridRecurrentPPO``: sb3-contrib's ``RecurrentPPO`` with
-``agents.sb3_policy.RecurrentRAMPolicy``, plus the paper's supervised classifier loss (see
-the class). The feed-forward algorithms (``ppo``, ``a2c``, ``sac``, ``td3``, ``dqn``) use
+``recurrent-ppo`` is ``agents.hybrid_ppo.HybridRecurrentPPO``: sb3-contrib's
+``RecurrentPPO`` with ``agents.sb3_policy.RecurrentRAMPolicy``, plus the paper's supervised
+classifier loss. The feed-forward algorithms (``ppo``, ``a2c``, ``sac``, ``td3``, ``dqn``) use
 SB3's ``MultiInputPolicy`` on the same glimpse network, without memory: each step they
 see only the current glimpse, its location and the time.
 """
@@ -29,7 +28,6 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +35,23 @@ import gymnasium
 import numpy as np
 import stable_baselines3
 import torch
-import torch.nn.functional as F
-from sb3_contrib import RecurrentPPO
-from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
 from agents.evaluation import EvalResult, make_eval_env
+from agents.hybrid_ppo import HybridRecurrentPPO
 from agents.reinforce import StopRequest
 from agents.rollout import derive_seed
-from agents.sb3_policy import GlimpseFeaturesExtractor, RecurrentRAMPolicy
+from agents.sb3_registry import (
+    ALGORITHM_NAMES,
+    ALGORITHMS,
+    AlgorithmSpec,
+    action_types_help,
+    get_spec,
+    resolve_action_type,
+)
 from ram_env.atomic import write_atomic, write_json_atomic
 from ram_env.sb3 import make_sb3_vec_env
 
@@ -63,302 +66,6 @@ METRIC_FIELDS = (
     "val_accuracy",
     "steps_per_second",
 )
-
-
-# --------------------------------------------------------------------------- hybrid loss
-
-
-class HybridRecurrentPPO(RecurrentPPO):
-    """``RecurrentPPO`` plus the paper's supervised classifier loss ("hybrid" training).
-
-    PPO trains the location choices (and, through them, the glimpse network and core); after
-    PPO's epochs on a rollout, the class logits of each complete episode are fitted to the
-    true label by cross-entropy: at its last step (``supervised_steps="last"``, the paper's
-    loss) or at every step (``"all"``: a classification after each glimpse, which trains
-    the glimpse network and core faster). The loss is scaled by ``supervised_coef``, with
-    ``supervised_epochs`` passes over the rollout's episodes in minibatches of
-    ``batch_size`` steps. The label is what the env reveals in ``info["label"]`` when an
-    episode ends, as for the hand-written agent; it is never given to the policy.
-
-    With ``supervised_coef=0`` this is plain ``RecurrentPPO``. The policy must be a
-    ``RecurrentRAMPolicy`` with ``num_glimpses`` set, on a ``"multidiscrete"`` or ``"box"``
-    action space. Episodes that started in an earlier rollout are left out of the
-    supervised step: use ``n_steps`` a multiple of the episode length so there are none.
-    """
-
-    def __init__(
-        self,
-        policy: Any,
-        env: Any,
-        supervised_coef: float = 1.0,
-        supervised_epochs: int = 1,
-        supervised_steps: str = "last",
-        **kwargs: Any,
-    ) -> None:
-        if supervised_coef < 0 or supervised_epochs < 1:
-            raise ValueError(
-                "supervised_coef must be >= 0 and supervised_epochs >= 1, got "
-                f"{supervised_coef} and {supervised_epochs}"
-            )
-        if supervised_steps not in ("last", "all"):
-            raise ValueError(f"supervised_steps must be 'last' or 'all', got {supervised_steps!r}")
-        self.supervised_steps = supervised_steps
-        self.supervised_coef = supervised_coef
-        self.supervised_epochs = supervised_epochs
-        self._end_labels: np.ndarray | None = None
-        super().__init__(policy, env, **kwargs)
-
-    def _setup_model(self) -> None:
-        super()._setup_model()
-        if self.supervised_coef > 0 and (
-            not isinstance(self.policy, RecurrentRAMPolicy) or self.policy.num_glimpses is None
-        ):
-            raise ValueError(
-                "the supervised loss needs a RecurrentRAMPolicy with num_glimpses "
-                "set (or pass supervised_coef=0)"
-            )
-        self._end_labels = np.full((self.n_steps, self.n_envs), -1, dtype=np.int64)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_end_labels"]
-
-    def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps) -> bool:
-        self._end_labels.fill(-1)
-        return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
-
-    def _update_info_buffer(
-        self, infos: list[dict[str, Any]], dones: np.ndarray | None = None
-    ) -> None:
-        """Also note each ended episode's label at its last step's place in the buffer."""
-        super()._update_info_buffer(infos, dones)
-        position = self.rollout_buffer.pos
-        if dones is None or self._end_labels is None or position >= self.n_steps:
-            return
-        for index in np.flatnonzero(dones):
-            label = infos[index].get("label")
-            if label is not None:
-                self._end_labels[position, index] = label
-
-    def train(self) -> None:
-        episodes = self._labelled_episodes() if self.supervised_coef > 0 else None
-        super().train()
-        if episodes is not None:
-            self._train_classifier(*episodes)
-
-    def _labelled_episodes(self) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
-        """The rollout's complete episodes: observations ``(T, E, ...)`` and labels ``(E,)``."""
-        length = self.policy.num_glimpses
-        buffer = self.rollout_buffer
-        first, env_index = np.nonzero(buffer.episode_starts[: self.n_steps - length + 1] > 0.5)
-        labels = self._end_labels[first + length - 1, env_index]
-        known = labels >= 0
-        if not known.any():
-            return None
-        first, env_index, labels = first[known], env_index[known], labels[known]
-        steps = first[None, :] + np.arange(length)[:, None]
-        observations = {
-            key: value[steps, env_index[None, :]] for key, value in buffer.observations.items()
-        }
-        return observations, labels
-
-    def _train_classifier(self, observations: dict[str, np.ndarray], labels: np.ndarray) -> None:
-        policy = self.policy
-        policy.set_training_mode(True)
-        length = policy.num_glimpses
-        episodes_per_batch = max(1, (self.batch_size or len(labels) * length) // length)
-        losses, accuracies = [], []
-        for _ in range(self.supervised_epochs):
-            order = np.random.permutation(len(labels))
-            for start in range(0, len(labels), episodes_per_batch):
-                chosen = order[start : start + episodes_per_batch]
-                batch = {
-                    key: torch.as_tensor(value[:, chosen], device=self.device)
-                    for key, value in observations.items()
-                }
-                target = torch.as_tensor(labels[chosen], device=self.device)
-                logits = policy.episode_class_logits(batch)
-                if self.supervised_steps == "last":
-                    logits = logits[-1]
-                else:
-                    logits = logits.reshape(-1, logits.shape[-1])
-                    target = target.repeat(length)
-                loss = self.supervised_coef * F.cross_entropy(logits, target)
-                policy.optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
-                policy.optimizer.step()
-                losses.append(loss.item())
-                accuracies.append((logits.argmax(1) == target).float().mean().item())
-        self.logger.record("train/classifier_loss", float(np.mean(losses)))
-        self.logger.record("train/classifier_accuracy", float(np.mean(accuracies)))
-
-
-# --------------------------------------------------------------------------- the registry
-
-
-@dataclass(frozen=True)
-class AlgorithmSpec:
-    """How ``train_sb3`` runs one algorithm on a glimpse env."""
-
-    name: str
-    algo_class: type[BaseAlgorithm]
-    policy: str | type
-    action_types: tuple[str, ...]  # the first is the default
-    num_envs: int
-    default_timesteps: int
-    hyperparams: dict[str, Any] = field(default_factory=dict)
-    policy_kwargs: dict[str, Any] = field(default_factory=dict)
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    rollout_episodes: int | None = None  # on-policy: n_steps = this many episode lengths
-    recurrent: bool = False
-    summary: str = ""
-
-    @property
-    def default_action_type(self) -> str:
-        return self.action_types[0]
-
-    @property
-    def policy_name(self) -> str:
-        return self.policy if isinstance(self.policy, str) else self.policy.__name__
-
-
-_GLIMPSE_EXTRACTOR = {"features_extractor_class": GlimpseFeaturesExtractor}
-_ON_POLICY = dict(gamma=1.0, ent_coef=0.01)  # episodes have a fixed length: no discounting
-_OFF_POLICY = dict(
-    buffer_size=200_000,
-    learning_starts=2_000,
-    batch_size=256,
-    gamma=1.0,
-    train_freq=1,
-    gradient_steps=1,
-)
-
-ALGORITHMS: dict[str, AlgorithmSpec] = {
-    spec.name: spec
-    for spec in (
-        AlgorithmSpec(
-            "recurrent-ppo",
-            HybridRecurrentPPO,
-            RecurrentRAMPolicy,
-            ("multidiscrete", "box"),
-            num_envs=256,
-            default_timesteps=10_000_000,
-            rollout_episodes=1,
-            hyperparams=dict(
-                _ON_POLICY,
-                batch_size=384,
-                n_epochs=1,
-                learning_rate=1e-3,
-                lr_schedule="cosine",
-                gae_lambda=0.95,
-                supervised_coef=1.0,
-                supervised_epochs=2,
-                supervised_steps="all",
-            ),
-            policy_kwargs=dict(core="rnn", hidden_size=256, classify_steps="none"),
-            recurrent=True,
-            summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
-        ),
-        AlgorithmSpec(
-            "ppo",
-            PPO,
-            "MultiInputPolicy",
-            ("multidiscrete", "box", "discrete"),
-            num_envs=256,
-            default_timesteps=10_000_000,
-            rollout_episodes=1,
-            hyperparams=dict(
-                _ON_POLICY,
-                batch_size=384,
-                n_epochs=4,
-                learning_rate=1e-3,
-                lr_schedule="cosine",
-                gae_lambda=0.95,
-            ),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
-            summary="PPO, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
-            "a2c",
-            A2C,
-            "MultiInputPolicy",
-            ("multidiscrete", "box", "discrete"),
-            num_envs=256,
-            default_timesteps=10_000_000,
-            rollout_episodes=1,
-            hyperparams=dict(_ON_POLICY, learning_rate=1e-3, lr_schedule="cosine", gae_lambda=1.0),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
-            summary="A2C, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
-            "sac",
-            SAC,
-            "MultiInputPolicy",
-            ("box",),
-            num_envs=16,
-            default_timesteps=2_000_000,
-            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
-            summary="SAC, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
-            "td3",
-            TD3,
-            "MultiInputPolicy",
-            ("box",),
-            num_envs=16,
-            default_timesteps=2_000_000,
-            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
-            summary="TD3, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
-            "dqn",
-            DQN,
-            "MultiInputPolicy",
-            ("discrete",),
-            num_envs=16,
-            default_timesteps=2_000_000,
-            hyperparams=dict(
-                _OFF_POLICY,
-                learning_rate=1e-4,
-                target_update_interval=2_000,
-                exploration_fraction=0.2,
-                exploration_final_eps=0.02,
-            ),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
-            summary="DQN, glimpse net + MLP, no memory; one action per (cell, cell, class)",
-        ),
-    )
-}
-ALGORITHM_NAMES = tuple(ALGORITHMS)
-
-
-def get_spec(algo: str) -> AlgorithmSpec:
-    """The spec of ``algo``; ``ValueError`` listing the known names otherwise."""
-    if algo not in ALGORITHMS:
-        raise ValueError(
-            f"unknown algorithm {algo!r}; known SB3 algorithms: {', '.join(ALGORITHM_NAMES)}"
-        )
-    return ALGORITHMS[algo]
-
-
-def resolve_action_type(algo: str, action_type: str | None) -> str:
-    """``action_type`` checked against what ``algo`` can use (None: its default)."""
-    spec = get_spec(algo)
-    if action_type is None:
-        return spec.default_action_type
-    if action_type not in spec.action_types:
-        raise ValueError(
-            f"{algo} cannot use action type {action_type!r}; it can use: "
-            f"{', '.join(spec.action_types)}"
-        )
-    return action_type
-
-
-def action_types_help() -> str:
-    """One line per algorithm: the action types it can use, its default first."""
-    return "; ".join(f"{name}: {'|'.join(spec.action_types)}" for name, spec in ALGORITHMS.items())
 
 
 # --------------------------------------------------------------------------- schedules
@@ -543,7 +250,7 @@ def train_sb3(
     num_envs = num_envs or spec.num_envs
     env = make_sb3_vec_env(env_id, num_envs, seed=seed, split="train", **env_kwargs)
     params = {**spec.hyperparams, **(hyperparams or {})}
-    policy_kwargs = {**spec.policy_kwargs, **params.pop("policy_kwargs", {})}
+    policy_kwargs = {**spec.load_policy_kwargs(), **params.pop("policy_kwargs", {})}
     if spec.rollout_episodes is not None and "n_steps" not in params:
         params["n_steps"] = spec.rollout_episodes * env.venv.num_glimpses
     if "batch_size" in params and "n_steps" in params and "batch_size" not in (hyperparams or {}):
@@ -552,8 +259,8 @@ def train_sb3(
     learning_rate = BudgetSchedule(params.pop("learning_rate", 3e-4), lr_schedule)
     if spec.recurrent:
         policy_kwargs.setdefault("num_glimpses", env.venv.num_glimpses)
-    model = spec.algo_class(
-        spec.policy,
+    model = spec.load_algo_class()(
+        spec.load_policy(),
         env,
         seed=seed,
         device=device,
@@ -706,7 +413,7 @@ def load_run(
     except ValueError as error:
         raise CheckpointError(f"{config_path}: {error}") from error
     try:
-        model = spec.algo_class.load(model_path, device=device)
+        model = spec.load_algo_class().load(model_path, device=device)
     except Exception as error:  # a truncated zip or a foreign file raises many things
         raise CheckpointError(
             f"cannot load {model_path} as a {spec.name} model: {type(error).__name__}: {error}"
@@ -751,6 +458,7 @@ def evaluate_sb3(
 __all__ = [
     "ALGORITHMS",
     "ALGORITHM_NAMES",
+    "AlgorithmSpec",
     "AlgorithmSpec",
     "HybridRecurrentPPO",
     "RunCallback",

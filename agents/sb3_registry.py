@@ -1,0 +1,197 @@
+"""The Stable-Baselines3 algorithms ``train.py`` can run, and how: a registry without imports.
+
+``ALGORITHMS`` maps each name to an ``AlgorithmSpec``: the SB3 class and policy (as
+``"module:Class"`` paths, imported only when a model is built or loaded, so that listing the
+algorithms needs neither torch nor SB3), the action types it can use (the first is its
+default) and hyper-parameters chosen for ``GlimpseMNIST-v0``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """How ``train_sb3`` runs one algorithm on a glimpse env."""
+
+    name: str
+    algo_class: str  # "module:Class", imported only when the algorithm is built or loaded
+    policy: str  # an SB3 policy name, or "module:Class"
+    action_types: tuple[str, ...]  # the first is the default
+    num_envs: int
+    default_timesteps: int
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    rollout_episodes: int | None = None  # on-policy: n_steps = this many episode lengths
+    recurrent: bool = False
+    summary: str = ""
+
+    @property
+    def default_action_type(self) -> str:
+        return self.action_types[0]
+
+    @property
+    def policy_name(self) -> str:
+        return self.policy.rpartition(":")[2]
+
+    def load_algo_class(self) -> type:
+        return load_object(self.algo_class)
+
+    def load_policy(self) -> str | type:
+        return load_object(self.policy) if ":" in self.policy else self.policy
+
+    def load_policy_kwargs(self) -> dict[str, Any]:
+        """``policy_kwargs`` with its ``"module:Class"`` strings imported."""
+        extractor = self.policy_kwargs.get("features_extractor_class")
+        if not isinstance(extractor, str):
+            return dict(self.policy_kwargs)
+        return {**self.policy_kwargs, "features_extractor_class": load_object(extractor)}
+
+
+def load_object(path: str) -> Any:
+    """The object a ``"module:name"`` path names."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+_GLIMPSE_EXTRACTOR = {"features_extractor_class": "agents.sb3_policy:GlimpseFeaturesExtractor"}
+_ON_POLICY = dict(gamma=1.0, ent_coef=0.01)  # episodes have a fixed length: no discounting
+_OFF_POLICY = dict(
+    buffer_size=200_000,
+    learning_starts=2_000,
+    batch_size=256,
+    gamma=1.0,
+    train_freq=1,
+    gradient_steps=1,
+)
+
+ALGORITHMS: dict[str, AlgorithmSpec] = {
+    spec.name: spec
+    for spec in (
+        AlgorithmSpec(
+            "recurrent-ppo",
+            "agents.hybrid_ppo:HybridRecurrentPPO",
+            "agents.sb3_policy:RecurrentRAMPolicy",
+            ("multidiscrete", "box"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(
+                _ON_POLICY,
+                batch_size=384,
+                n_epochs=1,
+                learning_rate=1e-3,
+                lr_schedule="cosine",
+                gae_lambda=0.95,
+                supervised_coef=1.0,
+                supervised_epochs=2,
+                supervised_steps="all",
+            ),
+            policy_kwargs=dict(core="rnn", hidden_size=256, classify_steps="none"),
+            recurrent=True,
+            summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
+        ),
+        AlgorithmSpec(
+            "ppo",
+            "stable_baselines3:PPO",
+            "MultiInputPolicy",
+            ("multidiscrete", "box", "discrete"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(
+                _ON_POLICY,
+                batch_size=384,
+                n_epochs=4,
+                learning_rate=1e-3,
+                lr_schedule="cosine",
+                gae_lambda=0.95,
+            ),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
+            summary="PPO, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "a2c",
+            "stable_baselines3:A2C",
+            "MultiInputPolicy",
+            ("multidiscrete", "box", "discrete"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(_ON_POLICY, learning_rate=1e-3, lr_schedule="cosine", gae_lambda=1.0),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
+            summary="A2C, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "sac",
+            "stable_baselines3:SAC",
+            "MultiInputPolicy",
+            ("box",),
+            num_envs=16,
+            default_timesteps=2_000_000,
+            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
+            summary="SAC, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "td3",
+            "stable_baselines3:TD3",
+            "MultiInputPolicy",
+            ("box",),
+            num_envs=16,
+            default_timesteps=2_000_000,
+            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
+            summary="TD3, glimpse net + MLP, no memory",
+        ),
+        AlgorithmSpec(
+            "dqn",
+            "stable_baselines3:DQN",
+            "MultiInputPolicy",
+            ("discrete",),
+            num_envs=16,
+            default_timesteps=2_000_000,
+            hyperparams=dict(
+                _OFF_POLICY,
+                learning_rate=1e-4,
+                target_update_interval=2_000,
+                exploration_fraction=0.2,
+                exploration_final_eps=0.02,
+            ),
+            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
+            summary="DQN, glimpse net + MLP, no memory; one action per (cell, cell, class)",
+        ),
+    )
+}
+ALGORITHM_NAMES = tuple(ALGORITHMS)
+
+
+def get_spec(algo: str) -> AlgorithmSpec:
+    """The spec of ``algo``; ``ValueError`` listing the known names otherwise."""
+    if algo not in ALGORITHMS:
+        raise ValueError(
+            f"unknown algorithm {algo!r}; known SB3 algorithms: {', '.join(ALGORITHM_NAMES)}"
+        )
+    return ALGORITHMS[algo]
+
+
+def resolve_action_type(algo: str, action_type: str | None) -> str:
+    """``action_type`` checked against what ``algo`` can use (None: its default)."""
+    spec = get_spec(algo)
+    if action_type is None:
+        return spec.default_action_type
+    if action_type not in spec.action_types:
+        raise ValueError(
+            f"{algo} cannot use action type {action_type!r}; it can use: "
+            f"{', '.join(spec.action_types)}"
+        )
+    return action_type
+
+
+def action_types_help() -> str:
+    """One line per algorithm: the action types it can use, its default first."""
+    return "; ".join(f"{name}: {'|'.join(spec.action_types)}" for name, spec in ALGORITHMS.items())
