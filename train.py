@@ -19,7 +19,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from agents.checkpoint import CheckpointError, load_checkpoint
+# Only torch-free modules here, so that the parser (and --help) is built at once; the
+# commands import torch, the trainers and SB3 when they run.
 from agents.cli_sb3 import (
     SB3_ALGORITHMS,
     add_sb3_arguments,
@@ -28,8 +29,13 @@ from agents.cli_sb3 import (
     is_sb3_checkpoint,
     run_sb3,
 )
-from agents.ram_policy import CORE_TYPES, LOCATION_POLICIES
-from agents.reinforce import LOSSES, LR_SCHEDULES, ReinforceConfig
+from agents.reinforce_config import (
+    CORE_TYPES,
+    LOCATION_POLICIES,
+    LOSSES,
+    LR_SCHEDULES,
+    ReinforceConfig,
+)
 from ram_env.atomic import write_json_atomic
 from ram_env.data import DataError
 from ram_env.episodes import FIRST_LOCATIONS
@@ -341,6 +347,76 @@ def resumed_config(
     return config
 
 
+# --------------------------------------------------------------------------- which flags apply
+
+# The destinations of the flags each route reads; a flag typed for a route that does not
+# read it is an error that names it, never silently dropped.
+SHARED = {"algo", "env", "glimpses", "glimpse_size", "scales", "first_location", "seed"}
+SHARED |= {"train_minutes", "num_envs", "device", "threads", "out", "no_progress", "test"}
+SHARED |= {"eval_batch_size"}
+REINFORCE_ONLY = {f.name for f in fields(ReinforceConfig)} - {"env_id", "num_glimpses"}
+REINFORCE_ONLY -= {"glimpse_size", "num_scales", "first_location", "seed", "train_minutes"}
+REINFORCE_ONLY -= {"num_envs", "device", "threads", "eval_batch_size"}
+REINFORCE_ONLY |= {"resume", "mc"}
+SB3_ONLY = {"total_timesteps", "action_type", "hyperparams", "reward", "val_images"}
+SB3_ONLY |= {"log_interval"}
+# REINFORCE flags an SB3 algorithm reads too: (where it puts them, its own name for it).
+SB3_TAKES = {"lr": ("hyperparams", "learning_rate"), "lr_schedule": ("hyperparams", "lr_schedule")}
+SB3_RECURRENT_TAKES = {
+    "core": ("policy_kwargs", "core"),
+    "hidden_size": ("policy_kwargs", "hidden_size"),
+}
+EVAL_READS = {"eval", "split", "mc", "plot_glimpses", "plot_count", "device", "threads"}
+EVAL_READS |= {"eval_batch_size"}
+EVAL_REINFORCE_READS = {"env", "glimpses", "glimpse_size", "scales", "first_location", "seed"}
+
+
+def flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def refuse_unread_flags(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, typed: set[str]
+) -> None:
+    """``parser.error`` naming the first typed flag that the chosen route would not read."""
+    if args.eval is not None:
+        from agents.cli_sb3 import is_sb3_checkpoint
+
+        reads = EVAL_READS | (set() if is_sb3_checkpoint(args.eval) else EVAL_REINFORCE_READS)
+        for dest in sorted(typed - reads):
+            parser.error(
+                f"{flag(dest)} does not apply to --eval: a checkpoint is scored with the "
+                "algorithm and settings it trained with (--eval takes --split, --mc, "
+                "--plot-glimpses, --device, --threads, --eval-batch-size, and for reinforce "
+                "checkpoints --env, --glimpses, --first-location and --seed)"
+            )
+        return
+    for dest in sorted(typed & {"split", "plot_count"}):
+        parser.error(f"{flag(dest)} applies to --eval only")
+    if "mc" in typed and not args.test:
+        parser.error("--mc applies to --eval, or to training with --test")
+    if args.algo == "reinforce":
+        for dest in sorted(typed & SB3_ONLY - {"action_type"}):
+            parser.error(f"{flag(dest)} is a Stable-Baselines3 setting; --algo reinforce has none")
+        return
+    from agents.sb3_registry import get_spec
+
+    takes = {**SB3_TAKES, **(SB3_RECURRENT_TAKES if get_spec(args.algo).recurrent else {})}
+    for dest in sorted(typed & REINFORCE_ONLY - set(takes)):
+        parser.error(
+            f"{flag(dest)} does not apply to --algo {args.algo}; its settings are the "
+            "registry's (agents/sb3_registry.py), changed with --hyperparams JSON"
+        )
+    hyperparams = dict(args.hyperparams or {})
+    for dest in sorted(typed & set(takes)):
+        where, name = takes[dest]
+        section = hyperparams if where == "hyperparams" else hyperparams.setdefault(where, {})
+        if name in section:
+            parser.error(f"{flag(dest)} and --hyperparams both set {name}; give it once")
+        section[name] = getattr(args, dest)
+    args.hyperparams = hyperparams or args.hyperparams
+
+
 def default_out_dir(env: str, algo: str) -> Path:
     return Path("runs") / f"{env}-{algo}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -349,6 +425,7 @@ def default_out_dir(env: str, algo: str) -> Path:
 
 
 def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str]) -> int:
+    from agents.checkpoint import load_checkpoint
     from agents.reinforce import train
 
     config = config_from_args(args)
@@ -383,12 +460,39 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
     return 0
 
 
-def run_evaluation(path: Path, split: str, mc: int, device: str, args: argparse.Namespace) -> int:
+# ``--eval`` flags that change what a reinforce checkpoint is scored on: dest -> config field.
+EVAL_OVERRIDES = {
+    "env": "env_id",
+    "glimpses": "num_glimpses",
+    "glimpse_size": "glimpse_size",
+    "scales": "num_scales",
+    "first_location": "first_location",
+    "seed": "seed",
+    "eval_batch_size": "eval_batch_size",
+}
+
+
+def run_evaluation(
+    path: Path,
+    split: str,
+    mc: int,
+    device: str,
+    args: argparse.Namespace,
+    typed: frozenset[str] | set[str] = frozenset(),
+) -> int:
+    """Score a reinforce checkpoint; the typed ``EVAL_OVERRIDES`` replace its settings."""
+    import torch
+
+    from agents.checkpoint import CheckpointError, load_checkpoint
     from agents.evaluation import evaluate, make_eval_env
     from agents.reinforce import load_model
 
     checkpoint = load_checkpoint(path)
     config = ReinforceConfig.from_dict(checkpoint["config"])
+    for dest in typed & set(EVAL_OVERRIDES):
+        setattr(config, EVAL_OVERRIDES[dest], getattr(args, dest))
+    if "threads" in typed:
+        torch.set_num_threads(args.threads)
     model = load_model(checkpoint, device)
     env = make_eval_env(config.env_id, split, config.eval_batch_size, **config.env_kwargs())
     glimpse_shape = env.single_observation_space["glimpse"].shape
@@ -398,7 +502,13 @@ def run_evaluation(path: Path, split: str, mc: int, device: str, args: argparse.
             f"{path}: the model expects glimpses {model_shape}, the env gives {glimpse_shape}"
         )
     result = evaluate(model, env, mc=mc, seed=config.seed, split=split)
-    report = {**result.to_dict(), "checkpoint": str(path), "env": config.env_id}
+    report = {
+        **result.to_dict(),
+        "checkpoint": str(path),
+        "env": config.env_id,
+        "env_kwargs": config.env_kwargs(),
+        "seed": config.seed,
+    }
     # eval-{split}.json is the latest score; the second file keeps each checkpoint's score
     # per path count, so a later --mc 10 run never overwrites the one-path figure.
     out_file = path.parent / f"eval-{split}.json"
@@ -430,14 +540,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--eval and --resume do not go together")
     if args.algo == "reinforce" and args.action_type not in (None, "box"):
         parser.error(f"reinforce cannot use action type {args.action_type!r}; it uses box")
+    typed = typed_options(parser, args, argv)
+    refuse_unread_flags(parser, args, typed)
+    from agents.checkpoint import CheckpointError
+
     try:
         if args.eval is not None:
             if is_sb3_checkpoint(args.eval):
                 return eval_sb3(args)
-            return run_evaluation(args.eval, args.split, args.mc, args.device, args)
+            return run_evaluation(args.eval, args.split, args.mc, args.device, args, typed)
         if args.algo in SB3_ALGORITHMS:
             return run_sb3(args)
-        return run_training(args, parser, typed_options(parser, args, argv))
+        return run_training(args, parser, typed)
     except (CheckpointError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -51,7 +51,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"cannot read checkpoint {path}: corrupt, truncated or not a checkpoint ({first_line})"
         ) from error
     except Exception as error:  # the unpickler can raise almost anything on garbage
-        raise CheckpointError(f"cannot read checkpoint {path}: {type(error).__name__}") from error
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: not a file torch.load can read, so not a "
+            f"checkpoint ({type(error).__name__}: {error})"
+        ) from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a ram-env agent checkpoint")
     if payload.get("version") != VERSION:

@@ -19,20 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.sb3_algorithms import (
-    ALGORITHM_NAMES,
-    ALGORITHMS,
-    CONFIG_FILE,
-    MODEL_FILE,
-    evaluate_sb3,
-    is_sb3_run,
-    resolve_action_type,
-    train_sb3,
-)
+from agents.sb3_registry import ALGORITHM_NAMES, ALGORITHMS, resolve_action_type
 from ram_env.atomic import write_json_atomic
-from ram_env.sb3 import SB3_ACTION_TYPES
 
+# torch and SB3 are imported by the functions that train or score, not here: building
+# train.py's parser (and --help) stays fast.
 SB3_ALGORITHMS = ALGORITHM_NAMES
+SB3_ACTION_TYPES = tuple(
+    dict.fromkeys(kind for spec in ALGORITHMS.values() for kind in spec.action_types)
+)
 
 
 def algo_help() -> str:
@@ -125,6 +120,8 @@ def add_sb3_arguments(parser: argparse.ArgumentParser) -> None:
 
 def is_sb3_checkpoint(path: str | Path) -> bool:
     """Whether ``path`` is an SB3 ``model.zip`` or a run folder holding one."""
+    from agents.sb3_algorithms import is_sb3_run
+
     return is_sb3_run(path)
 
 
@@ -146,6 +143,8 @@ def _error(message: str) -> int:
 
 def run_sb3(args: argparse.Namespace) -> int:
     """Train ``args.algo`` (an SB3 algorithm) as ``train.py`` was asked; exit status."""
+    from agents.sb3_algorithms import MODEL_FILE, train_sb3
+
     if args.algo not in ALGORITHMS:
         return _error(
             f"unknown algorithm {args.algo!r}; SB3 algorithms: "
@@ -206,6 +205,8 @@ def eval_sb3(args: argparse.Namespace) -> int:
 
 
 def _evaluate(path: str | Path, split: str, args: argparse.Namespace) -> int:
+    from agents.sb3_algorithms import MODEL_FILE, evaluate_sb3
+
     model_path = Path(path) / MODEL_FILE if Path(path).is_dir() else Path(path)
     if getattr(args, "threads", None):
         import torch
@@ -230,6 +231,8 @@ def _evaluate(path: str | Path, split: str, args: argparse.Namespace) -> int:
 
 
 def _read_config(model_path: Path) -> dict[str, Any]:
+    from agents.sb3_algorithms import CONFIG_FILE
+
     return json.loads((model_path.parent / CONFIG_FILE).read_text())
 
 

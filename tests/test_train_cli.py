@@ -9,6 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,7 @@ from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.evaluation import make_eval_env, path_batches
 from agents.visualize import record_paths
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "1"]
 TIMING_COLUMNS = {"minutes", "images_per_second"}
 
@@ -71,6 +75,19 @@ def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         (["--batch-size", "100", "--num-envs", "30"], "not a multiple"),
         (["--resume"], "needs --out"),
         (["--plot-glimpses", "x.gif"], "needs --eval"),
+        (["--algo", "ppo", "--core", "lstm"], "--core does not apply to --algo ppo"),
+        (["--algo", "a2c", "--batch-size", "64"], "--batch-size does not apply to --algo a2c"),
+        (["--algo", "dqn", "--epochs", "3"], "--epochs does not apply to --algo dqn"),
+        (["--reward", "dense"], "--reward is a Stable-Baselines3 setting"),
+        (["--hyperparams", "{}"], "--hyperparams is a Stable-Baselines3 setting"),
+        (["--split", "validation"], "--split applies to --eval only"),
+        (["--mc", "3"], "--mc applies to --eval, or to training with --test"),
+        (["--eval", "x.pt", "--lr", "0.1"], "--lr does not apply to --eval"),
+        (["--eval", "x.pt", "--algo", "ppo"], "--algo does not apply to --eval"),
+        (
+            ["--algo", "recurrent-ppo", "--lr", "1e-4", "--hyperparams", '{"learning_rate": 1}'],
+            "--lr and --hyperparams both set learning_rate",
+        ),
     ],
 )
 def test_bad_flags_are_rejected_with_a_message(flags, message, capsys, tmp_path):
@@ -78,6 +95,56 @@ def test_bad_flags_are_rejected_with_a_message(flags, message, capsys, tmp_path)
         run(flags + ["--out", tmp_path / "run"] if "--resume" not in flags else flags)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_help_imports_neither_torch_nor_sb3():
+    """``--help`` builds the parser from torch-free modules (so it starts at once)."""
+    script = (
+        "import sys, runpy; sys.argv = ['train.py', '--help']\n"
+        "try:\n    runpy.run_path('train.py', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = ('torch', 'stable_baselines3', 'sb3_contrib', 'tqdm')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--algo" in result.stdout and result.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    "algo, flags, hyperparams",
+    [
+        ("ppo", ["--lr", "1e-4", "--lr-schedule", "linear"], {"learning_rate": 1e-4}),
+        ("recurrent-ppo", ["--core", "gru", "--hidden-size", "32"], {}),
+    ],
+)
+def test_reinforce_flags_an_sb3_algorithm_reads_are_passed_on(algo, flags, hyperparams):
+    parser = train.build_parser()
+    argv = ["--algo", algo, *flags]
+    args = parser.parse_args(argv)
+    train.refuse_unread_flags(parser, args, train.typed_options(parser, args, argv))
+    assert hyperparams.items() <= args.hyperparams.items()
+    if algo == "ppo":
+        assert args.hyperparams["lr_schedule"] == "linear"
+    else:
+        assert args.hyperparams["policy_kwargs"] == {"core": "gru", "hidden_size": 32}
+
+
+@pytest.mark.mnist
+def test_an_sb3_run_records_the_learning_rate_it_was_given(tmp_path):
+    out = tmp_path / "run"
+    flags = ["--algo", "a2c", "--lr", "2e-4", "--total-timesteps", "64", "--val-images", "0"]
+    assert run([*flags, "--out", out, "--no-progress", "--threads", "1"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["hyperparams"]["learning_rate"] == 2e-4
+
+
+def test_a_file_that_is_no_checkpoint_is_a_clear_error(capsys, tmp_path):
+    (tmp_path / "notes.pt").write_text("hello")
+    assert run(["--eval", tmp_path / "notes.pt"]) == 2
+    assert "not a checkpoint" in capsys.readouterr().err
 
 
 def test_missing_checkpoint_is_a_clear_error(capsys, tmp_path):
@@ -139,6 +206,18 @@ def test_eval_writes_json(tiny_run, capsys):
     assert report["n"] == 10000 and report["mc"] == 2
     assert report["error"] == pytest.approx(100.0 - report["accuracy"])
     assert "test error" in capsys.readouterr().out
+
+
+@pytest.mark.mnist
+def test_eval_flags_that_apply_are_used(tiny_run, capsys):
+    """``--glimpses``/``--seed`` change what is scored and are recorded; ``--env`` too,
+    and an env whose glimpses do not fit the model is a clear error, not a silent MNIST."""
+    flags = ["--eval", tiny_run / "best.pt", "--split", "validation"]
+    assert run([*flags, "--glimpses", 2, "--seed", 5]) == 0
+    report = json.loads((tiny_run / "eval-validation.json").read_text())
+    assert report["env_kwargs"] == {"num_glimpses": 2} and report["seed"] == 5
+    assert run([*flags, "--env", "GlimpseTranslatedMNIST-v0"]) == 2
+    assert "the model expects glimpses (1, 8, 8)" in capsys.readouterr().err
 
 
 @pytest.mark.mnist
