@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 import ram_env  # noqa: F401  (registers the env ids)
+from agents.episode_runner import EnvSource, run_episodes
 from agents.ram_policy import RecurrentAttentionModel
-from agents.rollout import derive_seed, observation_to_tensors, scores_action
+from agents.rollout import derive_seed
 
 
 @dataclass(frozen=True)
@@ -124,21 +125,6 @@ def _classify_batch(
     sample: bool,
 ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """One episode per env on the given images: final logits, true labels, first locations."""
-    device = model.classifier.weight.device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    observation, _ = env.reset(seed=seed, options={"image_index": image_index})
-    first_locations = observation["location"]  # a fresh array: the env does not reuse it
-    num_glimpses = env.unwrapped.num_glimpses
-    state = model.initial_state(len(image_index))
-    for t in range(num_glimpses):
-        glimpse, location = observation_to_tensors(observation, device)
-        out = model.step(glimpse, location, state)
-        state = out.state
-        if t < num_glimpses - 1:
-            next_location, _ = model.next_location(out, generator, explore=sample)
-            action = scores_action(next_location, None, model.config.num_classes)
-        else:
-            logits = model.classify(out.hidden)
-            action = scores_action(None, logits.argmax(-1), model.config.num_classes)
-        observation, _, _, _, infos = env.step(action)
-    return logits, infos["label"], first_locations
+    source = EnvSource(env, model.classifier.weight.device)
+    episodes = run_episodes(model, source, seed, explore=sample, image_index=image_index)
+    return episodes.logits, episodes.labels.cpu().numpy(), episodes.locations[0].cpu().numpy()

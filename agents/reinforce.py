@@ -45,10 +45,11 @@ from agents.checkpoint import (
     rng_states,
     save_checkpoint,
 )
+from agents.episode_runner import EnvSource, run_episodes
 from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.ram_policy import RAMConfig, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
-from agents.rollout import derive_seed, observation_to_tensors, scores_action
+from agents.rollout import derive_seed
 
 METRIC_FIELDS = (
     "epoch",
@@ -104,44 +105,15 @@ def collect_rollout(
     model: RecurrentAttentionModel, env: gymnasium.vector.VectorEnv, seed: int, sample_class: bool
 ) -> Rollout:
     """Run one episode in each env with gradients on; see the module docstring."""
-    device = model.classifier.weight.device
-    num_envs, num_glimpses = env.unwrapped.num_envs, env.unwrapped.num_glimpses
-    num_classes = model.config.num_classes
-    generator = torch.Generator(device=device).manual_seed(seed)
-    observation, _ = env.reset(seed=seed)
-    state = model.initial_state(num_envs)
-    log_probs, baselines = [], []
-    returns = np.zeros(num_envs)
-    class_log_prob = None
-    for t in range(num_glimpses):
-        glimpse, location = observation_to_tensors(observation, device)
-        out = model.step(glimpse, location, state)
-        state = out.state
-        baselines.append(out.baseline)
-        if t < num_glimpses - 1:
-            next_location, log_prob = model.next_location(out, generator, explore=True)
-            if log_prob is not None:  # None: random locations, nothing to reinforce
-                log_probs.append(log_prob)
-            action = scores_action(next_location, None, num_classes)
-        else:
-            logits = model.classify(out.hidden)
-            if sample_class:
-                classes = torch.multinomial(logits.detach().softmax(-1), 1, generator=generator)
-                class_log_prob = logits.log_softmax(-1).gather(1, classes).squeeze(1)
-                classes = classes.squeeze(1)
-            else:
-                classes = logits.detach().argmax(-1)
-            action = scores_action(None, classes, num_classes)
-        observation, reward, _, _, infos = env.step(action)
-        returns += reward
-    empty = torch.zeros(0, num_envs, device=device)
+    source = EnvSource(env, model.classifier.weight.device)
+    episodes = run_episodes(model, source, seed, explore=True, sample_class=sample_class)
     return Rollout(
-        location_log_probs=torch.stack(log_probs) if log_probs else empty,
-        baselines=torch.stack(baselines),
-        logits=logits,
-        class_log_prob=class_log_prob,
-        rewards=torch.as_tensor(returns, dtype=torch.float32, device=device),
-        labels=torch.as_tensor(infos["label"], device=device),
+        location_log_probs=episodes.location_log_probs,
+        baselines=episodes.baselines,
+        logits=episodes.logits,
+        class_log_prob=episodes.class_log_prob,
+        rewards=episodes.rewards,
+        labels=episodes.labels,
     )
 
 
