@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import gymnasium
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
 import ram_env  # noqa: F401  (registers the env ids)
+from agents.episode_runner import EnvSource, run_episodes
+from agents.evaluation import make_eval_env
 from agents.ram_policy import RecurrentAttentionModel
-from agents.rollout import derive_seed, observation_to_tensors, scores_action
-from ram_env.render import save_episode
+from agents.rollout import derive_seed
+from ram_env.render import render_frame, save_episode
 
 
 @torch.no_grad()
@@ -31,33 +32,34 @@ def record_paths(
     seed: int = 0,
     **env_kwargs,
 ) -> tuple[list[list[np.ndarray]], list[tuple[int, int]]]:
-    """Frames of one mean-path episode per image, and ``(label, prediction)`` pairs."""
+    """Frames of one mean-path episode per image, and ``(label, prediction)`` pairs.
+
+    Image j starts where ``evaluate`` starts it (seed ``derive_seed(seed, 0) + j``).
+    """
     model.eval()
-    env = gymnasium.make(env_id, split=split, render_mode="rgb_array", **env_kwargs).unwrapped
-    num_classes = model.config.num_classes
-    all_frames, outcomes = [], []
-    for index in image_indices:
-        # The same first location as in `evaluate` (image j: seed derive_seed(seed, 0) + j).
-        first_seed = derive_seed(seed, 0) + index
-        observation, _ = env.reset(seed=first_seed, options={"image_index": index})
-        state = model.initial_state(1)
-        generator = torch.Generator().manual_seed(first_seed)  # used by random locations only
-        frames = []
-        for t in range(env.num_glimpses):
-            frames.append(env.render())
-            batch = {key: value[None] for key, value in observation.items()}
-            glimpse, location = observation_to_tensors(batch, model.classifier.weight.device)
-            out = model.step(glimpse, location, state)
-            state = out.state
-            if t < env.num_glimpses - 1:
-                next_location, _ = model.next_location(out, generator, explore=False)
-                action = scores_action(next_location, None, num_classes)
-            else:
-                prediction = model.classify(out.hidden).argmax(-1)
-                action = scores_action(None, prediction, num_classes)
-            observation, _, _, _, info = env.step(action[0])
-        all_frames.append(frames)
-        outcomes.append((int(info["label"]), int(info["prediction"])))
+    index = np.asarray(image_indices, dtype=np.int64)
+    env = make_eval_env(env_id, split, len(index), **env_kwargs)
+    first_seeds = np.uint64(derive_seed(seed, 0)) + index.astype(np.uint64)
+    episodes = run_episodes(
+        model,
+        EnvSource(env, model.classifier.weight.device),
+        derive_seed(seed, 0),
+        explore=False,
+        image_index=index,
+        reset_seed=first_seeds,
+    )
+    task = env.unwrapped.task
+    locations = episodes.locations.cpu().numpy()
+    all_frames = [
+        [
+            render_frame(
+                env.unwrapped.canvas(i), locations[: t + 1, i], task.glimpse_size, task.num_scales
+            )
+            for t in range(len(locations))
+        ]
+        for i in range(len(index))
+    ]
+    outcomes = list(zip(episodes.labels.tolist(), episodes.classes.tolist(), strict=True))
     env.close()
     return all_frames, outcomes
 

@@ -89,6 +89,10 @@ class GlimpseVectorEnv(VectorEnv):
     def num_images(self) -> int:
         return self.task.num_images
 
+    def canvas(self, index: int) -> np.ndarray:
+        """The canvas env ``index`` is looking at (to draw its episode; see ``ram_env.render``)."""
+        return self._batch.canvas(index)
+
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -350,7 +350,7 @@ def test_record_paths_starts_where_evaluate_starts_and_predicts_what_it_predicts
     model_seen = recording(model)
     kwargs = {"images": images, "labels": labels, "num_classes": NUM_CLASSES}
     frames, outcomes = record_paths(model, ENV_ID, "validation", picked, seed, **kwargs)
-    single_paths = torch.stack(model_seen).view(len(picked), num_glimpses, 1, 2)[:, :, 0]
+    single_paths = torch.stack(model_seen).transpose(0, 1)  # (T, picked, 2) -> (picked, T, 2)
     for n, j in enumerate(picked):
         np.testing.assert_array_equal(single_paths[n, 0].numpy(), batch_first[j])
         torch.testing.assert_close(single_paths[n], batch_paths[j], rtol=0, atol=1e-5)
