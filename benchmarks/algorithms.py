@@ -41,11 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from agents.sb3_algorithms import ALGORITHMS
+from ram_env.registration import TASKS
 
-from agents.sb3_algorithms import ALGORITHMS  # noqa: E402
-from ram_env.registration import TASKS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ALL_ALGOS = ("reinforce", *ALGORITHMS)
 DONE_FILE = "benchmark-run.json"

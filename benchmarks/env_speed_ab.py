@@ -19,10 +19,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run in the tree with the tree on $PYTHONPATH, so that the ram_env and benchmarks it imports
+# are the tree's own (a revision from before benchmarks/__init__.py: as a namespace package).
 MEASURE = """
-import sys
-sys.path.insert(0, "benchmarks")
-from env_speed import steps_per_second, vector_env
+from benchmarks.env_speed import steps_per_second, vector_env
 print(steps_per_second(vector_env({env_id!r}, {num_envs}, 0), {seconds}))
 """
 

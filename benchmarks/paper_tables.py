@@ -52,15 +52,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from agents.checkpoint import load_checkpoint
+from agents.reinforce import ReinforceConfig, StopRequest
+from benchmarks.algorithms import run_logged
+from ram_env.atomic import write_json_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import torch  # noqa: E402
-from algorithms import run_logged  # noqa: E402
-
-from agents.checkpoint import load_checkpoint  # noqa: E402
-from agents.reinforce import ReinforceConfig, StopRequest  # noqa: E402
-from ram_env.atomic import write_json_atomic  # noqa: E402
 
 TRAIN_DEFAULTS = ReinforceConfig()
 ROW_FILE = "row.json"
@@ -425,7 +424,7 @@ def report(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> str:
         "short budget is a reduced budget: it shows how far each setting gets in that time,",
         "not where it ends. Rows not yet run say so.",
         "",
-        "**GPU rows** were trained on a lent GPU machine by `benchmarks/gpu_paper_rows.sh`,",
+        "**GPU rows** were trained on a lent GPU machine by `benchmarks/gpu.sh paper-rows`,",
         "several rows at once sharing the one GPU and the machine's CPU cores for their envs.",
         "A row *extended from* a shorter budget was trained to that budget, then resumed",
         'with the longer one ("from 7, then 15": resumed twice): its cosine LR restarted',
@@ -622,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         if not rows:
             print("no row matches --only/--glimpses/--random", file=sys.stderr)
             return 2
-        # A SIGTERM or Ctrl-C (gpu_paper_rows.sh's deadline signals this process's whole
+        # A SIGTERM or Ctrl-C (`gpu.sh paper-rows` at its deadline signals this process's whole
         # group) reaches the train.py under way too, which stops cleanly and saves its
         # last.pt, so that its row fails here and is resumed by a later invocation. This
         # process only notes it, to start no further row and still write the report; sent

@@ -23,11 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from agents.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
-from agents.evaluation import make_eval_env, path_batches  # noqa: E402
-from agents.reinforce import ReinforceConfig, load_model  # noqa: E402
+from agents.checkpoint import CheckpointError, load_checkpoint
+from agents.evaluation import make_eval_env, path_batches
+from agents.reinforce import ReinforceConfig, load_model
 
 RINGS = (0.0, 0.25, 0.5, 0.75, 1.0)
 

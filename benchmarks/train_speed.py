@@ -23,18 +23,14 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from agents.ram_policy import RecurrentAttentionModel  # noqa: E402
-from agents.reinforce import (  # noqa: E402
+from agents.ram_policy import RecurrentAttentionModel
+from agents.reinforce import (
     ReinforceConfig,
     Rollout,
     build_model,

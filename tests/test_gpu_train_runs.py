@@ -1,4 +1,4 @@
-"""benchmarks/gpu_train_runs.sh: every run trains, is scored both ways and comes back; at
+"""``benchmarks/gpu.sh train-runs``: every run trains, is scored both ways and comes back; at
 the deadline it stops its own runs and nothing else."""
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks" / "gpu_train_runs.sh"
+SCRIPT = ROOT / "benchmarks" / "gpu.sh"
 # A small model and few images: the test checks the script's plumbing, not the learning.
 COMMON = "--max-images 512 --batch-size 256 --eval-batch-size 5000 --glimpses 2 --hidden-size 32"
 TIMEOUT_S = 300
@@ -50,7 +50,7 @@ def processes_mentioning(text: str) -> list[int]:
 def test_runs_are_trained_scored_and_packed(tmp_path, run_bounded):
     runs, out = tmp_path / "runs", tmp_path / "out"
     result = run_bounded(
-        ["bash", str(SCRIPT), "a --seed 0", "b --seed 1 --weight-decay 0.1"],
+        ["bash", str(SCRIPT), "train-runs", "a --seed 0", "b --seed 1 --weight-decay 0.1"],
         TIMEOUT_S, cwd=ROOT, env=script_env(tmp_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -79,7 +79,7 @@ def test_the_deadline_stops_its_own_runs_and_no_other_process(tmp_path, run_boun
         # script goes on to score (nothing: the run never saved) and pack, as at any deadline.
         start = time.monotonic()
         result = run_bounded(
-            ["bash", str(SCRIPT), "late --seed 0 --max-images 1000000"],
+            ["bash", str(SCRIPT), "train-runs", "late --seed 0 --max-images 1000000"],
             TIMEOUT_S, cwd=ROOT, env=script_env(tmp_path, DEADLINE_S="0", GRACE_S="30"),
         )  # fmt: skip
         seconds = time.monotonic() - start

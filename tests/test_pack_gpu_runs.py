@@ -1,11 +1,13 @@
-"""benchmarks/pack_gpu_runs.sh: what comes back from a GPU machine fits the tool's limit, and
-the runs still to be carried on come back first."""
+"""``benchmarks/gpu.sh pack``: what comes back from a GPU machine fits the tool's limit, and
+the runs still to be carried on come back first; the script's commands and their usage."""
 
 import os
 import tarfile
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pack_gpu_runs.sh"
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu.sh"
 KB = 1024
 TIMEOUT_S = 60  # packing a few kilobytes takes well under a second
 
@@ -34,7 +36,7 @@ def test_unscored_runs_come_first_and_scored_ones_shed_last_pt_to_fit(tmp_path, 
     _run_folder(runs, "b-scored", True, best=300 * KB, last=100 * KB)
     (runs / "report").mkdir()
     (runs / "a-scored.out").write_text("a-scored: test error 1.00%\n")
-    result = run_bounded(["bash", str(SCRIPT), str(runs), str(out), "1"], TIMEOUT_S)
+    result = run_bounded(["bash", str(SCRIPT), "pack", str(runs), str(out), "1"], TIMEOUT_S)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["a-scored.tar.gz", "c-unscored.tar.gz"]
     assert sum(p.stat().st_size for p in out.iterdir()) <= 1024 * KB
@@ -51,12 +53,25 @@ def test_everything_fits_whole_when_there_is_room(tmp_path, run_bounded):
     runs, out = tmp_path / "runs", tmp_path / "out"
     _run_folder(runs, "a-scored", True, best=10 * KB, last=10 * KB)
     _run_folder(runs, "b-unscored", False, last=10 * KB)
-    result = run_bounded(["bash", str(SCRIPT), str(runs), str(out)], TIMEOUT_S)
+    result = run_bounded(["bash", str(SCRIPT), "pack", str(runs), str(out)], TIMEOUT_S)
     assert result.returncode == 0
     assert "a-scored/last.pt" in _members(out / "a-scored.tar.gz")
     assert "b-unscored/last.pt" in _members(out / "b-unscored.tar.gz")
 
 
-def test_usage_error_without_its_arguments(tmp_path, run_bounded):
-    result = run_bounded(["bash", str(SCRIPT)], TIMEOUT_S)
-    assert result.returncode == 2 and "usage" in result.stderr
+# Each fails before it sets anything up or starts anything.
+@pytest.mark.parametrize(
+    "arguments",
+    [[], ["unknown"], ["pack"], ["pack", "RUNS"], ["paper-rows"], ["train-runs"], ["prepare", "x"]],
+)
+def test_usage_error_without_a_command_or_its_arguments(arguments, run_bounded):
+    result = run_bounded(["bash", str(SCRIPT), *arguments], TIMEOUT_S)
+    assert result.returncode == 2 and "usage: bash benchmarks/gpu.sh" in result.stderr
+    assert result.stdout == ""
+
+
+def test_help_names_every_command(run_bounded):
+    result = run_bounded(["bash", str(SCRIPT), "help"], TIMEOUT_S)
+    assert result.returncode == 0 and result.stderr == ""
+    for command in ("prepare", "paper-rows", "train-runs", "pack RUNS OUT [LIMIT_MB]", "help"):
+        assert f"  {command}" in result.stdout

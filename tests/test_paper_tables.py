@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import paper_tables  # noqa: E402
+from benchmarks import paper_tables
 
 
 def test_every_paper_row_is_there_once():
@@ -364,7 +361,7 @@ def test_carry_on_from_is_refused_without_one_row_or_a_checkpoint(tmp_path, caps
 
 
 def test_a_sigterm_starts_no_further_row_and_still_writes_the_report(tmp_path, monkeypatch):
-    # As gpu_paper_rows.sh's deadline: the SIGTERM reaches the training under way, which
+    # As `gpu.sh paper-rows` at its deadline: the SIGTERM reaches the training under way, which
     # saves and exits 130, and this process, which then runs no further row.
     calls = []
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import path_variance  # noqa: E402
-
-from agents.evaluation import evaluate, make_eval_env  # noqa: E402
-from agents.ram_policy import RecurrentAttentionModel  # noqa: E402
-from agents.reinforce import ReinforceConfig  # noqa: E402
+from agents.evaluation import evaluate, make_eval_env
+from agents.ram_policy import RecurrentAttentionModel
+from agents.reinforce import ReinforceConfig
+from benchmarks import path_variance
 
 
 @pytest.mark.mnist

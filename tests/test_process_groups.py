@@ -1,5 +1,6 @@
-"""benchmarks/process_groups.sh: the GPU scripts stop the process groups they started, with
-everything in them, and nothing else, also when the scripts themselves are stopped."""
+"""The process groups of ``benchmarks/gpu.sh``: its training commands stop the process groups
+they started, with everything in them, and nothing else, also when the script itself is
+stopped. The snippets source the script, which then only defines its functions."""
 
 import os
 import signal
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HELPER = ROOT / "benchmarks" / "process_groups.sh"
+HELPER = ROOT / "benchmarks" / "gpu.sh"
 TIMEOUT_S = 60
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
