@@ -45,7 +45,7 @@ from agents.checkpoint import (
     rng_states,
     save_checkpoint,
 )
-from agents.episode_runner import EnvSource, run_episodes
+from agents.episode_runner import EnvSource, Episodes, run_episodes
 from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.ram_policy import RAMConfig, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
@@ -117,7 +117,7 @@ def collect_rollout(
     )
 
 
-def compute_losses(rollout: Rollout, location_weight: float = 1.0) -> Losses:
+def compute_losses(rollout: Rollout | Episodes, location_weight: float = 1.0) -> Losses:
     """The hybrid loss, or the pure policy-gradient loss when the class was sampled.
 
     ``location_weight`` scales the REINFORCE term: its gradient, ``(l - mu) / std^2`` per

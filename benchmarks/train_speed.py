@@ -29,10 +29,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from agents.episode_runner import run_episodes
 from agents.ram_policy import RecurrentAttentionModel
 from agents.reinforce import (
     ReinforceConfig,
-    Rollout,
     build_model,
     compute_losses,
     make_optimizer,
@@ -89,38 +89,49 @@ def digit_canvases(
     return torch.from_numpy(canvases), torch.from_numpy(labels[pick].astype(np.int64))
 
 
+class TensorCanvasSource:
+    """A ``GlimpseSource`` over tensor canvases read by ``TorchRetina``: the episode loop
+    without the env (no numpy, no round trips), to time the model alone."""
+
+    def __init__(
+        self,
+        retina: TorchRetina,
+        canvases: torch.Tensor,
+        labels: torch.Tensor,
+        num_episodes: int,
+        num_glimpses: int,
+        generator: torch.Generator,
+    ) -> None:
+        self.retina, self.canvases, self.labels = retina, canvases, labels
+        self.num_episodes, self.num_glimpses = num_episodes, num_glimpses
+        self.generator = generator
+
+    def begin(self, seed, image_index):
+        pick = torch.randint(len(self.canvases), (self.num_episodes,), generator=self.generator)
+        self.padded = self.retina.pad_canvases(self.canvases[pick])
+        self.episode_labels = self.labels[pick]
+        location = torch.rand(self.num_episodes, 2, generator=self.generator) * 2 - 1
+        return self.retina(self.padded, location), location
+
+    def look(self, locations):
+        location = locations.clamp(-1.0, 1.0)
+        return self.retina(self.padded, location), location
+
+    def decide(self, classes):
+        return (classes == self.episode_labels).float(), self.episode_labels
+
+
 def env_free_update(
     model: RecurrentAttentionModel,
     optimizer: torch.optim.Optimizer,
-    retina: TorchRetina,
-    canvases: torch.Tensor,
-    labels: torch.Tensor,
+    source: TensorCanvasSource,
     config: ReinforceConfig,
-    num_glimpses: int,
-    generator: torch.Generator,
+    index: int,
 ) -> None:
-    """``agents.reinforce.update`` with the env replaced by tensor indexing."""
-    batch = config.batch_size
-    pick = torch.randint(len(canvases), (batch,), generator=generator)
-    padded, batch_labels = retina.pad_canvases(canvases[pick]), labels[pick]
-    location = torch.rand(batch, 2, generator=generator) * 2 - 1
-    state = model.initial_state(batch)
-    log_probs, baselines = [], []
-    for t in range(num_glimpses):
-        out = model.step(retina(padded, location), location, state)
-        state = out.state
-        baselines.append(out.baseline)
-        if t < num_glimpses - 1:
-            location, log_prob = model.location_network.sample(out.location_mean, generator)
-            log_probs.append(log_prob)
-            location = location.clamp(-1.0, 1.0)
-    logits = model.classify(out.hidden)
-    rewards = (logits.detach().argmax(-1) == batch_labels).float()
-    rollout = Rollout(
-        torch.stack(log_probs), torch.stack(baselines), logits, None, rewards, batch_labels
-    )
+    """``agents.reinforce.update`` with the env replaced by tensor canvases."""
+    episodes = run_episodes(model, source, index, explore=True)
     optimizer.zero_grad(set_to_none=True)
-    compute_losses(rollout, config.location_weight).total.backward()
+    compute_losses(episodes, config.location_weight).total.backward()
     optimizer.step()
 
 
@@ -167,18 +178,14 @@ def main() -> None:
     retina = TorchRetina(task.canvas_shape, task.glimpse_size, task.num_scales)
     canvases, labels = digit_canvases(task.canvas_shape, 10_000)
     generator = torch.Generator().manual_seed(0)
+    source = TensorCanvasSource(
+        retina, canvases, labels, config.batch_size, num_glimpses, generator
+    )
 
     loops = {
         "trainer": lambda i: update(models["trainer"], optimizers["trainer"], env, config, i),
         "env-free": lambda i: env_free_update(
-            models["env-free"],
-            optimizers["env-free"],
-            retina,
-            canvases,
-            labels,
-            config,
-            num_glimpses,
-            generator,
+            models["env-free"], optimizers["env-free"], source, config, i
         ),
     }
     if args.compile:
