@@ -12,15 +12,20 @@ Each algorithm lives in its own module under ``agents/`` and is listed in ``ALGO
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 # Only torch-free modules here, so that the parser (and --help) is built at once; the
 # commands import torch, the trainers and SB3 when they run.
+from agents.cli_common import (
+    default_run_dir,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from agents.cli_sb3 import (
     SB3_ALGORITHMS,
     add_sb3_arguments,
@@ -37,38 +42,15 @@ from agents.reinforce_config import (
     ReinforceConfig,
 )
 from ram_env.atomic import write_json_atomic
-from ram_env.data import DataError
+from ram_env.data import SPLITS, DataError
 from ram_env.episodes import FIRST_LOCATIONS
 
 ALGORITHMS = ("reinforce", *SB3_ALGORITHMS)
-SPLITS = ("train", "validation", "test")
 DEFAULTS = ReinforceConfig()
 RESUME_OVERRIDABLE = ("epochs", "train_minutes", "max_images", "device", "threads")
 
 
 # --------------------------------------------------------------------------- argument types
-
-
-def _number(kind: type, minimum: float, inclusive: bool, what: str):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-        if value < minimum or (not inclusive and value == minimum):
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-        return value
-
-    parse.__name__ = what  # argparse names the type in its messages
-    return parse
-
-
-positive_int = _number(int, 1, True, "a positive integer")
-non_negative_int = _number(int, 0, True, "a non-negative integer")
-positive_float = _number(float, 0.0, False, "a positive number")
-non_negative_float = _number(float, 0.0, True, "a non-negative number")
 
 
 def env_id(text: str) -> str:
@@ -417,10 +399,6 @@ def refuse_unread_flags(
     args.hyperparams = hyperparams or args.hyperparams
 
 
-def default_out_dir(env: str, algo: str) -> Path:
-    return Path("runs") / f"{env}-{algo}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
 # --------------------------------------------------------------------------- commands
 
 
@@ -438,7 +416,7 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
             parser.error(f"--resume: {out_dir} holds a {checkpoint['algo']!r} run")
         config = resumed_config(checkpoint["config"], config, typed, parser)
     else:
-        out_dir = out_dir or default_out_dir(config.env_id, args.algo)
+        out_dir = out_dir or default_run_dir(config.env_id, args.algo)
         if (out_dir / "last.pt").exists():
             parser.error(f"{out_dir} already holds a run; add --resume or choose another --out")
     try:

@@ -15,10 +15,10 @@ import argparse
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from agents.cli_common import default_run_dir, non_negative_int, positive_int
 from agents.sb3_registry import ALGORITHM_NAMES, ALGORITHMS, resolve_action_type
 from ram_env.atomic import write_json_atomic
 
@@ -47,26 +47,6 @@ def _hyperparams(text: str) -> dict[str, Any]:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
-    return value
-
-
 def add_sb3_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the SB3-only flags (in their own group) to ``train.py``'s parser."""
     group = parser.add_argument_group(
@@ -77,7 +57,7 @@ def add_sb3_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--total-timesteps",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="env steps to train (default: the algorithm's, unless "
         "--train-minutes is given; with both, the first reached stops)",
@@ -105,7 +85,7 @@ def add_sb3_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--val-images",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=1000,
         help="validation images scored at each metrics.csv row (0: none)",
     )
@@ -156,7 +136,7 @@ def run_sb3(args: argparse.Namespace) -> int:
         action_type = resolve_action_type(args.algo, args.action_type)
     except ValueError as error:
         return _error(str(error))
-    out_dir = args.out or Path("runs") / f"{args.env}-{args.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out_dir = args.out or default_run_dir(args.env, args.algo)
     if (out_dir / MODEL_FILE).exists():
         return _error(f"{out_dir} already holds a run; choose another --out")
     print(f"run folder: {out_dir}", file=sys.stderr)

@@ -21,12 +21,10 @@ clean stop on a time budget or on SIGINT/SIGTERM.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
 import os
 import random
-import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,6 +48,8 @@ from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.ram_policy import RAMConfig, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
 from agents.rollout import derive_seed
+from agents.schedules import scheduled_lr
+from agents.stop import StopRequest
 
 METRIC_FIELDS = (
     "epoch",
@@ -176,36 +176,7 @@ class Progress:
 
 def learning_rate(config: ReinforceConfig, progress: float) -> float:
     """The LR at ``progress`` in [0, 1] of the run (cosine and linear decay to 0)."""
-    progress = min(max(progress, 0.0), 1.0)
-    if config.lr_schedule == "cosine":
-        return config.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
-    if config.lr_schedule == "linear":
-        return config.lr * (1.0 - progress)
-    return config.lr
-
-
-class StopRequest:
-    """Turns the first SIGINT/SIGTERM into a flag checked between updates (a second SIGINT
-    interrupts at once), so a stop always leaves a consistent, saved state."""
-
-    def __init__(self) -> None:
-        self.requested: str | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopRequest:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(ValueError):  # not the main thread: no handlers
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = signal.Signals(signum).name
+    return scheduled_lr(config.lr, config.lr_schedule, progress)
 
 
 class MetricsLog:

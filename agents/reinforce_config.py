@@ -9,10 +9,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from agents.schedules import LR_SCHEDULES
+
+__all__ = [
+    "CORE_TYPES",
+    "DEFAULT_LOCATION_STD",
+    "LOCATION_POLICIES",
+    "LOSSES",
+    "LR_SCHEDULES",
+    "ReinforceConfig",
+]
+
 CORE_TYPES = ("rnn", "lstm", "gru")
 LOCATION_POLICIES = ("learned", "random")
 LOSSES = ("hybrid", "reinforce")
-LR_SCHEDULES = ("constant", "cosine", "linear")
 
 DEFAULT_LOCATION_STD = 0.1
 """The location policy's fixed std, in half-widths of the canvas."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import time
 from collections import deque
@@ -42,7 +41,6 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
 from agents.evaluation import EvalResult, make_eval_env
 from agents.hybrid_ppo import HybridRecurrentPPO
-from agents.reinforce import StopRequest
 from agents.rollout import derive_seed
 from agents.sb3_registry import (
     ALGORITHM_NAMES,
@@ -52,6 +50,8 @@ from agents.sb3_registry import (
     get_spec,
     resolve_action_type,
 )
+from agents.schedules import scheduled_lr
+from agents.stop import StopRequest
 from ram_env.atomic import write_atomic, write_json_atomic
 from ram_env.sb3 import make_sb3_vec_env
 
@@ -70,8 +70,6 @@ METRIC_FIELDS = (
 
 # --------------------------------------------------------------------------- schedules
 
-LR_SCHEDULES = ("constant", "linear", "cosine")
-
 
 class BudgetSchedule:
     """A learning-rate schedule over the run's budget, in steps or in wall-clock time.
@@ -82,19 +80,14 @@ class BudgetSchedule:
     """
 
     def __init__(self, initial: float, kind: str = "constant") -> None:
-        if kind not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {kind!r}")
+        scheduled_lr(initial, kind, 0.0)  # refuses an unknown kind
         self.initial = float(initial)
         self.kind = kind
         self.time_fraction = 0.0
 
     def __call__(self, progress_remaining: float) -> float:
-        used = min(max(1.0 - progress_remaining, self.time_fraction, 0.0), 1.0)
-        if self.kind == "linear":
-            return self.initial * (1.0 - used)
-        if self.kind == "cosine":
-            return self.initial * 0.5 * (1.0 + math.cos(math.pi * used))
-        return self.initial
+        used = max(1.0 - progress_remaining, self.time_fraction)
+        return scheduled_lr(self.initial, self.kind, used)
 
     def __repr__(self) -> str:
         return f"BudgetSchedule({self.initial}, {self.kind!r})"

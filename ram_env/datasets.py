@@ -7,8 +7,7 @@ import os
 import numpy as np
 
 from ram_env.canvases import DATASETS, CanvasSource, CanvasSpec
-
-SPLITS = ("train", "validation", "test")
+from ram_env.data import SPLITS
 
 
 def build_canvas_source(

@@ -179,7 +179,7 @@ MUTATIONS = (
     ),
     Mutation(
         "cosine-schedule-rises",
-        "agents/reinforce.py",
+        "agents/schedules.py",
         "0.5 * (1.0 + math.cos(math.pi * progress))",
         "0.5 * (1.0 - math.cos(math.pi * progress))",
         LEARNER,
