@@ -69,6 +69,35 @@ _OFF_POLICY = dict(
     gradient_steps=1,
 )
 
+
+def _feed_forward(
+    name: str,
+    cls: str,
+    action_types: tuple[str, ...],
+    on_policy: bool,
+    note: str = "",
+    **settings: Any,
+) -> AlgorithmSpec:
+    """An SB3 algorithm with ``MultiInputPolicy`` on the glimpse network (no memory);
+    ``settings`` are its hyper-parameters beyond the on- or off-policy defaults."""
+    net_arch = dict(pi=[256], vf=[256]) if on_policy else [256, 256]
+    return AlgorithmSpec(
+        name,
+        f"stable_baselines3:{cls}",
+        "MultiInputPolicy",
+        action_types,
+        num_envs=256 if on_policy else 16,
+        default_timesteps=10_000_000 if on_policy else 2_000_000,
+        rollout_episodes=1 if on_policy else None,
+        hyperparams=dict(_ON_POLICY if on_policy else _OFF_POLICY, **settings),
+        policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=net_arch),
+        summary=f"{cls}, glimpse net + MLP, no memory{note}",
+    )
+
+
+_DISCRETE_TOO = ("multidiscrete", "box", "discrete")
+_ON_POLICY_LR = dict(learning_rate=1e-3, lr_schedule="cosine")
+
 ALGORITHMS: dict[str, AlgorithmSpec] = {
     spec.name: spec
     for spec in (
@@ -84,8 +113,7 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
                 _ON_POLICY,
                 batch_size=384,
                 n_epochs=1,
-                learning_rate=1e-3,
-                lr_schedule="cosine",
+                **_ON_POLICY_LR,
                 gae_lambda=0.95,
                 supervised_coef=1.0,
                 supervised_epochs=2,
@@ -95,78 +123,33 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             recurrent=True,
             summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
         ),
-        AlgorithmSpec(
+        _feed_forward(
             "ppo",
-            "stable_baselines3:PPO",
-            "MultiInputPolicy",
-            ("multidiscrete", "box", "discrete"),
-            num_envs=256,
-            default_timesteps=10_000_000,
-            rollout_episodes=1,
-            hyperparams=dict(
-                _ON_POLICY,
-                batch_size=384,
-                n_epochs=4,
-                learning_rate=1e-3,
-                lr_schedule="cosine",
-                gae_lambda=0.95,
-            ),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
-            summary="PPO, glimpse net + MLP, no memory",
+            "PPO",
+            _DISCRETE_TOO,
+            on_policy=True,
+            batch_size=384,
+            n_epochs=4,
+            **_ON_POLICY_LR,
+            gae_lambda=0.95,
         ),
-        AlgorithmSpec(
-            "a2c",
-            "stable_baselines3:A2C",
-            "MultiInputPolicy",
-            ("multidiscrete", "box", "discrete"),
-            num_envs=256,
-            default_timesteps=10_000_000,
-            rollout_episodes=1,
-            hyperparams=dict(_ON_POLICY, learning_rate=1e-3, lr_schedule="cosine", gae_lambda=1.0),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=dict(pi=[256], vf=[256])),
-            summary="A2C, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
-            "sac",
-            "stable_baselines3:SAC",
-            "MultiInputPolicy",
-            ("box",),
-            num_envs=16,
-            default_timesteps=2_000_000,
-            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
-            summary="SAC, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
-            "td3",
-            "stable_baselines3:TD3",
-            "MultiInputPolicy",
-            ("box",),
-            num_envs=16,
-            default_timesteps=2_000_000,
-            hyperparams=dict(_OFF_POLICY, learning_rate=3e-4),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
-            summary="TD3, glimpse net + MLP, no memory",
-        ),
-        AlgorithmSpec(
+        _feed_forward("a2c", "A2C", _DISCRETE_TOO, on_policy=True, **_ON_POLICY_LR, gae_lambda=1.0),
+        _feed_forward("sac", "SAC", ("box",), on_policy=False, learning_rate=3e-4),
+        _feed_forward("td3", "TD3", ("box",), on_policy=False, learning_rate=3e-4),
+        _feed_forward(
             "dqn",
-            "stable_baselines3:DQN",
-            "MultiInputPolicy",
+            "DQN",
             ("discrete",),
-            num_envs=16,
-            default_timesteps=2_000_000,
-            hyperparams=dict(
-                _OFF_POLICY,
-                learning_rate=1e-4,
-                target_update_interval=2_000,
-                exploration_fraction=0.2,
-                exploration_final_eps=0.02,
-            ),
-            policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=[256, 256]),
-            summary="DQN, glimpse net + MLP, no memory; one action per (cell, cell, class)",
+            on_policy=False,
+            learning_rate=1e-4,
+            target_update_interval=2_000,
+            exploration_fraction=0.2,
+            exploration_final_eps=0.02,
+            note="; one action per (cell, cell, class)",
         ),
     )
 }
+
 ALGORITHM_NAMES = tuple(ALGORITHMS)
 
 

@@ -107,6 +107,24 @@ class GlimpseTask:
 _PREPARED: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray | None]] = {}
 
 
+class TaskProperties:
+    """``num_glimpses``, ``num_classes`` and ``num_images`` of an env's ``task``."""
+
+    task: GlimpseTask
+
+    @property
+    def num_glimpses(self) -> int:
+        return self.task.num_glimpses
+
+    @property
+    def num_classes(self) -> int:
+        return self.task.num_classes
+
+    @property
+    def num_images(self) -> int:
+        return self.task.num_images
+
+
 class EpisodeBatch:
     """The state of N episodes of a ``GlimpseTask`` as arrays, advanced together.
 

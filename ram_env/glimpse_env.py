@@ -8,11 +8,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ram_env.episodes import EpisodeBatch, GlimpseTask
+from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties
 from ram_env.render import render_frame
 
 
-class GlimpseEnv(gym.Env):
+class GlimpseEnv(TaskProperties, gym.Env):
     """The Recurrent Attention Model's task (Mnih et al., 2014) as an episodic MDP.
 
     ## Description
@@ -109,18 +109,6 @@ class GlimpseEnv(gym.Env):
         self._batch = EpisodeBatch(self.task, 1)
         self._needs_reset = True
         self._path: list[tuple[float, float]] = []
-
-    @property
-    def num_glimpses(self) -> int:
-        return self.task.num_glimpses
-
-    @property
-    def num_classes(self) -> int:
-        return self.task.num_classes
-
-    @property
-    def num_images(self) -> int:
-        return self.task.num_images
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

@@ -8,11 +8,11 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ram_env.episodes import EpisodeBatch, GlimpseTask
+from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties
 from ram_env.glimpse_env import _image_index_option
 
 
-class GlimpseVectorEnv(VectorEnv):
+class GlimpseVectorEnv(TaskProperties, VectorEnv):
     """N copies of ``GlimpseEnv`` as one batched env; ``gymnasium.make_vec`` returns it.
 
     Takes ``num_envs``, ``autoreset_mode`` and every ``GlimpseEnv`` argument except
@@ -76,18 +76,6 @@ class GlimpseVectorEnv(VectorEnv):
         self._batch = EpisodeBatch(self.task, self.num_envs)
         self._ended = np.ones(self.num_envs, dtype=bool)  # episodes that need a reset
         self._started = False
-
-    @property
-    def num_glimpses(self) -> int:
-        return self.task.num_glimpses
-
-    @property
-    def num_classes(self) -> int:
-        return self.task.num_classes
-
-    @property
-    def num_images(self) -> int:
-        return self.task.num_images
 
     def canvas(self, index: int) -> np.ndarray:
         """The canvas env ``index`` is looking at (to draw its episode; see ``ram_env.render``)."""
