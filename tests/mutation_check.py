@@ -101,14 +101,14 @@ MUTATIONS = (
     ),
     Mutation(
         "hybrid-labels-misaligned",
-        "agents/sb3_algorithms.py",
+        "agents/hybrid_ppo.py",
         "labels = self._end_labels[first + length - 1, env_index]",
         "labels = self._end_labels[first + length - 2, env_index]",
         ("tests/test_learning.py", "tests/test_sb3_agents.py"),
     ),
     Mutation(
         "hybrid-step-skipped",
-        "agents/sb3_algorithms.py",
+        "agents/hybrid_ppo.py",
         "                policy.optimizer.step()\n",
         "                pass\n",
         ("tests/test_learning.py", "tests/test_sb3_agents.py"),
