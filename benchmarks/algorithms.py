@@ -21,7 +21,7 @@ carries on where it stopped; a run that did not finish training is started again
 
 Writes ``--out`` (a Markdown table: algorithm, policy, action type, steps, minutes, steps/s,
 test accuracy mean +- std over seeds) and a PNG beside it of validation accuracy against
-steps and against minutes (matplotlib if installed, else Pillow).
+steps and against minutes (matplotlib, from the ``agents`` extra).
 """
 
 from __future__ import annotations
@@ -384,110 +384,50 @@ def plot_series(results: dict[str, list[RunResult]]) -> list[dict[str, Any]]:
     return series
 
 
-def plot_matplotlib(series: list[dict[str, Any]], path: Path, title: str) -> None:
-    import matplotlib
+def make_plot(results: dict[str, list[RunResult]], path: Path, env_id: str) -> Path:
+    """Validation accuracy against env steps and against minutes, one line per run; the
+    final test accuracy of each run as a dot. Written with matplotlib (``agents`` extra)."""
+    from benchmarks.plotting import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    for axis_index, (axis, label) in enumerate(zip(axes, ("env steps", "minutes"), strict=True)):
-        for entry in series:
-            for run_index, curve in enumerate(entry["curves"]):
-                if curve:
-                    axis.plot(
-                        [point[axis_index] for point in curve],
-                        [point[2] for point in curve],
-                        color=entry["colour"],
-                        alpha=0.8,
-                        linewidth=1.2,
-                        label=entry["algo"] if run_index == 0 else None,
-                    )
+    plt = pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    for axis_index, (axis, label) in enumerate(
+        zip(axes, ("env steps", "training minutes"), strict=True)
+    ):
+        for entry in plot_series(results):
+            for curve in entry["curves"]:
+                axis.plot(
+                    [point[axis_index] for point in curve],
+                    [point[2] for point in curve],
+                    color=entry["colour"],
+                    alpha=0.75,
+                    linewidth=1.3,
+                )
             axis.scatter(
                 [final[axis_index] for final in entry["finals"]],
                 [final[2] for final in entry["finals"]],
                 color=entry["colour"],
-                marker="o",
-                s=18,
+                edgecolors="black",
+                linewidths=0.5,
+                s=28,
                 zorder=3,
+                label=f"{entry['algo']} ({len(entry['finals'])} seeds)",
             )
         axis.set_xlabel(label)
+        axis.set_xlim(left=0)
         axis.set_ylim(0, 100)
         axis.grid(alpha=0.3)
+    axes[0].xaxis.set_major_formatter(
+        plt.FuncFormatter(lambda value, _: f"{value / 1e6:g}M" if value else "0")
+    )
     axes[0].set_ylabel("accuracy (%)")
-    axes[0].legend(loc="lower right", fontsize=8)
-    figure.suptitle(title)
+    axes[1].legend(loc="lower right", fontsize=8, title="test accuracy (dots)")
+    figure.suptitle(
+        f"{env_id}: validation accuracy during training (lines, one per seed), "
+        "test accuracy at the end (dots)"
+    )
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-def plot_pillow(series: list[dict[str, Any]], path: Path, title: str) -> None:
-    from PIL import Image, ImageDraw
-
-    width, height, margin = 1200, 520, 60
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((width // 2 - 4 * len(title), 10), title, fill="black")
-    panel_width = (width - 3 * margin) // 2
-    for axis_index, label in enumerate(("env steps", "minutes")):
-        left, top = margin + axis_index * (panel_width + margin), 40
-        right, bottom = left + panel_width, height - margin - 24
-        x_max = max(
-            [final[axis_index] for entry in series for final in entry["finals"]]
-            + [
-                point[axis_index]
-                for entry in series
-                for curve in entry["curves"]
-                for point in curve
-            ]
-            + [1e-9]
-        )
-
-        def to_pixel(
-            x: float, y: float, left=left, right=right, top=top, bottom=bottom, x_max=x_max
-        ) -> tuple[float, float]:
-            return (left + (right - left) * x / x_max, bottom - (bottom - top) * y / 100.0)
-
-        draw.rectangle([left, top, right, bottom], outline="black")
-        for tick in range(0, 101, 20):
-            _, y = to_pixel(0, tick)
-            draw.line([left, y, right, y], fill="#e0e0e0")
-            draw.text((left - 28, y - 6), f"{tick}", fill="black")
-        for tick in range(6):
-            x_value = x_max * tick / 5
-            x, _ = to_pixel(x_value, 0)
-            text = f"{x_value:,.0f}" if axis_index == 0 else f"{x_value:.1f}"
-            draw.text((x - 3 * len(text), bottom + 6), text, fill="black")
-        draw.text(((left + right) // 2 - 30, bottom + 24), label, fill="black")
-        draw.text((left - 50, top - 16), "accuracy (%)", fill="black")
-        for entry in series:
-            for curve in entry["curves"]:
-                points = [to_pixel(point[axis_index], point[2]) for point in curve]
-                if len(points) > 1:
-                    draw.line(points, fill=entry["colour"], width=2)
-            for final in entry["finals"]:
-                x, y = to_pixel(final[axis_index], final[2])
-                draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=entry["colour"])
-    x = margin
-    for entry in series:  # the legend, in a row under the panels
-        y = height - 22
-        draw.rectangle([x, y + 3, x + 14, y + 11], fill=entry["colour"])
-        draw.text((x + 20, y), entry["algo"], fill="black")
-        x += 40 + 7 * len(entry["algo"])
-    image.save(path)
-
-
-def make_plot(results: dict[str, list[RunResult]], path: Path, env_id: str) -> str:
-    """Draw the PNG; returns which library drew it."""
-    series = plot_series(results)
-    title = f"{env_id}: validation accuracy (lines) and test accuracy (dots)"
-    try:
-        plot_matplotlib(series, path, title)
-        return "matplotlib"
-    except ImportError:
-        plot_pillow(series, path, title)
-        return "pillow"
+    return save_png(figure, path)
 
 
 # --------------------------------------------------------------------------- main
@@ -545,9 +485,9 @@ def main(argv: list[str] | None = None) -> int:
         print("no finished runs to report", file=sys.stderr)
         return 1
     plot = args.out.with_suffix(".png")
-    library = make_plot(results, plot, args.env)
+    make_plot(results, plot, args.env)
     write_report(args, results, plot)
-    print(f"wrote {args.out} and {plot} ({library})")
+    print(f"wrote {args.out} and {plot}")
     print(table(results))
     return 1 if failures else 0
 

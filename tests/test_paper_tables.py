@@ -65,16 +65,30 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
     long_line = "| 6 | learned | paper | 1.22 | 1.10 | 0.90 | 50.0 | 1,500,000 | 1 |"
     assert short_line in text and long_line in text  # every run of a row has its line
     assert text.index(short_line) < text.index(long_line)
-    assert "| 4 | learned | paper | 1.54 | not run |" in text
+    # The two seeds of one command are one setting: their mean, and each seed's score.
+    setting = "| 6 | 1.22 | paper-faithful, best overall | paper | **1.47** |"
+    assert setting in text and "| 0: 1.84, 1: 1.10 | 200 epochs |" in text
+    assert text.index(setting) < text.index("## Appendix")
+    assert "| 4 | 1.54 | not run |" in text
     assert "Target: 3.0% or less with 6 glimpses" in text
     for task in paper_tables.TASKS:
-        with Image.open(out.parent / "results" / f"{task}.png") as picture:
-            assert picture.size == (640, 400)
+        _assert_png(out.parent / "results" / f"{task}.png")
+
+
+def _assert_png(path: Path) -> None:
+    """A complete PNG of a sensible size (its pixels are matplotlib's business)."""
+    with Image.open(path) as picture:
+        picture.verify()
+    with Image.open(path) as picture:
+        assert picture.format == "PNG"
+        width, height = picture.size
+        assert 600 <= width <= 2000 and 400 <= height <= 1500
+    assert not list(path.parent.glob(f".{path.name}.*"))  # no temp file left beside it
 
 
 def test_of_equal_runs_the_newest_comes_last(tmp_path):
     # Two 10-minute runs of one row and seed (an old setting kept under another folder
-    # name, then a re-run): the plot shows the last run, so that must be the re-run,
+    # name, then a re-run): they are listed in the order they were scored, the re-run last,
     # whichever file name sorts first.
     base = {
         "row": "mnist-g3", "task": "mnist", "glimpses": 3, "random_locations": False,
@@ -150,7 +164,7 @@ def test_report_names_the_hardware_of_each_row(tmp_path):
     assert "| 0 | CPU (2 cores, 1 thread(s)) |" in text
     # Written after a run of another setting, the page is the same: paper rows first, and
     # "not run" only for the paper setting's rows.
-    assert "| 4 | learned | paper | 4.96 | not run |" in text
+    assert "| 4 | 4.96 | not run |" in text
     assert paper_tables.main([*argv, "--variant", "lstm-b512"]) == 0
     assert out.read_text() == text
     assert "lstm-b512 | 4.96 | not run" not in text
@@ -390,3 +404,96 @@ def test_a_sigterm_starts_no_further_row_and_still_writes_the_report(tmp_path, m
     assert len(calls) == 1  # the 3-glimpse row never started
     assert calls[0][calls[0].index("--glimpses") + 1] == "2"
     assert out.exists()
+
+
+def _report_from_records(tmp_path: Path, records: list[dict]) -> str:
+    """The report written from these stored records alone (no run folders)."""
+    store = tmp_path / "records"
+    store.mkdir()
+    for index, record in enumerate(records):
+        (store / f"run{index}.json").write_text(json.dumps(record))
+    out = tmp_path / "results.md"
+    argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--records-dir", str(store)]
+    assert paper_tables.main([*argv, "--out", str(out)]) == 0
+    return out.read_text()
+
+
+def _cluttered_run(variant: str, seed: int, minutes: float, error: float, **extra) -> dict:
+    flags = " ".join(paper_tables.VARIANTS[variant])
+    threads = extra.pop("threads", 1)
+    command = (
+        f"python train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --glimpses 6 {flags} "
+        f"--batch-size 128 --lr 0.002 --seed {seed} --train-minutes {minutes} --epochs 200 "
+        f"--threads {threads} --out runs/paper-tables/cluttered60-g6-{variant}-seed{seed} "
+        "--no-progress"
+    )
+    row = "cluttered60-g6" + ("" if variant == "paper" else f"-{variant}")
+    return {
+        "row": row, "task": "cluttered60", "glimpses": 6, "random_locations": False,
+        "variant": variant, "seed": seed, "error": error, "error_mc": error / 2, "mc": 10,
+        "minutes": minutes, "budget_minutes": minutes, "images": 1_000_000, "threads": threads,
+        "machine": "x86_64, 2 cores", "command": command, **extra,
+    }  # fmt: skip
+
+
+def test_settings_seeds_budgets_and_the_two_best_lines(tmp_path):
+    text = _report_from_records(
+        tmp_path,
+        [
+            _cluttered_run("paper", 0, 12.0, 13.0),
+            _cluttered_run("paper", 0, 35.0, 11.0),  # the same command, a longer budget
+            _cluttered_run("paper", 1, 35.0, 10.0, threads=2),  # another seed, other hardware
+            _cluttered_run("loc-w1", 0, 35.0, 80.0),  # paper-faithful, but worse
+            _cluttered_run("lstm-b512", 0, 20.0, 3.0),  # not paper-faithful: the LSTM core
+        ],
+    )
+    main, appendix = text.split("## Appendix")
+    faithful = "| 6 | 4.08 | paper-faithful | paper | **10.50** | 5.25 | 0: 11.00, 1: 10.00 |"
+    assert faithful in main
+    assert "| 6 | 4.08 | best overall | lstm-b512 | **3.00** | 1.50 | seed 0 |" in main
+    assert "| 35 min or 200 epochs | 35.0 |" in main
+    assert "CPU (2 cores, 1 thread(s)) x1; CPU (2 cores, 2 thread(s)) x1" in main
+    # One command for the two seeds: S for the seed, no run folder, threads where they agree
+    # only, and the defaults the records predate filled in.
+    command = (
+        "`python train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --glimpses 6 "
+        "--batch-size 128 --lr 0.002 --weight-decay 0 --std 0.15 --seed S --train-minutes 35.0 "
+        "--epochs 200`"
+    )
+    assert command in main
+    assert "--threads 1 --out" not in main
+    assert "13.00" not in main and "80.00" not in main  # superseded: the appendix only
+    shorter = "| 13.00 | 6.50 | 12.0 | 1,000,000 | 0 | CPU (2 cores, 1 thread(s)) | superseded"
+    assert shorter + " by a longer budget |" in appendix
+    assert "| 80.00 | 40.00 |" in appendix and "superseded by a better setting" in appendix
+    assert appendix.count("in the tables above") == 3  # both paper seeds, the LSTM run
+    assert "cluttered60-g6-paper-seed1 --no-progress`" in appendix  # as recorded
+    # The summary repeats the headline rows.
+    summary = main.split("## Summary")[1].split("\n## ")[0]
+    assert "| cluttered60 | 6 | 4.08 | paper-faithful | paper | **10.50** |" in summary
+
+
+def test_a_centred_first_glimpse_is_not_paper_faithful(tmp_path):
+    # A random first glimpse normal around the centre reads the paper; one at the centre
+    # changes the task.
+    base = {
+        "task": "mnist", "glimpses": 2, "random_locations": False, "seed": 0, "mc": 10,
+        "minutes": 15.0, "images": 1, "machine": "x86_64, 2 cores", "threads": 1,
+    }  # fmt: skip
+    command = "python train.py --algo reinforce --glimpses 2 --first-location {} --seed 0"
+    records = [
+        {**base, "row": f"mnist-g2-{where}-first", "variant": f"{where}-first", "error": error,
+         "error_mc": None, "command": command.format(where)}
+        for where, error in (("center", 2.0), ("gaussian", 3.0))
+    ]  # fmt: skip
+    text = _report_from_records(tmp_path, records)
+    assert "| 2 | 3.79 | paper-faithful | gaussian-first | **3.00** | - | seed 0 |" in text
+    assert "| 2 | 3.79 | best overall | center-first | **2.00** | - | seed 0 |" in text
+    assert "| 3 | 1.51 | not run |" in text
+    assert "| 2.00 | - | 15.0 |" in text  # a record without a --mc score
+
+
+def test_the_mc_mean_says_when_some_runs_lack_it(tmp_path):
+    records = [_cluttered_run("paper", seed, 35.0, 10.0) for seed in range(3)]
+    records[2]["error_mc"] = None
+    assert "| **10.00** | 5.00 (2 of 3 runs) |" in _report_from_records(tmp_path, records)
