@@ -86,7 +86,8 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``algo`` (from ``--algo``), ``--help`` shows that algorithm's flags."""
     parser = argparse.ArgumentParser(
         description="Train (or evaluate) an agent on a ram-env glimpse task.",
         formatter_class=_HelpFormatter,
@@ -249,7 +250,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot-count", type=positive_int, default=8, help="digits drawn by --plot-glimpses"
     )
     add_sb3_arguments(parser)
+    if algo in ALGORITHMS:
+        focus_help(parser, algo)
     return parser
+
+
+def focus_help(parser: argparse.ArgumentParser, algo: str) -> None:
+    """Hide the training flags ``algo`` does not read; name its own settings in the epilog."""
+    if algo == "reinforce":
+        hidden = SB3_ONLY
+    else:
+        from agents.sb3_registry import get_spec
+
+        spec = get_spec(algo)
+        hidden = REINFORCE_ONLY - set(sb3_takes(algo)) - {"mc"}
+        settings = ", ".join(f"{key}={value!r}" for key, value in spec.hyperparams.items())
+        policy = ", ".join(f"{key}={value!r}" for key, value in spec.policy_kwargs.items())
+        parser.epilog = (
+            f"{algo}: {spec.summary}. Its settings (change them with --hyperparams JSON, "
+            f"or --lr/--lr-schedule{'/--core/--hidden-size' if spec.recurrent else ''}): "
+            f"{settings}; policy {spec.policy_name}({policy}); {spec.num_envs} envs, "
+            f"{spec.default_timesteps:,} steps unless --total-timesteps or --train-minutes."
+        )
+    taken = set() if algo == "reinforce" else set(sb3_takes(algo))
+    for action in parser._actions:
+        if action.dest in hidden:
+            action.help = argparse.SUPPRESS
+        elif action.dest in taken:  # read only when typed: the algorithm has its own default
+            action.default = None
+            action.help = f"{action.help} (default: {algo}'s own, below)"
 
 
 def config_from_args(args: argparse.Namespace) -> ReinforceConfig:
@@ -357,6 +386,13 @@ def flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+def sb3_takes(algo: str) -> dict[str, tuple[str, str]]:
+    """The REINFORCE flags SB3 algorithm ``algo`` reads too, and where it puts them."""
+    from agents.sb3_registry import get_spec
+
+    return {**SB3_TAKES, **(SB3_RECURRENT_TAKES if get_spec(algo).recurrent else {})}
+
+
 def refuse_unread_flags(
     parser: argparse.ArgumentParser, args: argparse.Namespace, typed: set[str]
 ) -> None:
@@ -381,9 +417,7 @@ def refuse_unread_flags(
         for dest in sorted(typed & SB3_ONLY - {"action_type"}):
             parser.error(f"{flag(dest)} is a Stable-Baselines3 setting; --algo reinforce has none")
         return
-    from agents.sb3_registry import get_spec
-
-    takes = {**SB3_TAKES, **(SB3_RECURRENT_TAKES if get_spec(args.algo).recurrent else {})}
+    takes = sb3_takes(args.algo)
     for dest in sorted(typed & REINFORCE_ONLY - set(takes)):
         parser.error(
             f"{flag(dest)} does not apply to --algo {args.algo}; its settings are the "
@@ -510,7 +544,9 @@ def run_evaluation(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    chosen = argparse.ArgumentParser(add_help=False)
+    chosen.add_argument("--algo")
+    parser = build_parser(chosen.parse_known_args(argv)[0].algo)
     args = parser.parse_args(argv)
     if args.plot_glimpses is not None and args.eval is None:
         parser.error("--plot-glimpses needs --eval CKPT")

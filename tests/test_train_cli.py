@@ -97,6 +97,24 @@ def test_bad_flags_are_rejected_with_a_message(flags, message, capsys, tmp_path)
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "algo, shown, hidden",
+    [
+        ("ppo", ["--total-timesteps", "--hyperparams", "--lr", "ppo: PPO"], ["--location-weight"]),
+        ("recurrent-ppo", ["--core", "--hidden-size", "supervised_coef"], ["--std", "--epochs"]),
+        ("reinforce", ["--location-weight", "--std", "--epochs"], ["--hyperparams", "--reward"]),
+    ],
+)
+def test_algo_help_shows_that_algorithms_own_settings(algo, shown, hidden, capsys):
+    with pytest.raises(SystemExit):
+        run(["--algo", algo, "--help"])
+    text = capsys.readouterr().out
+    for flag in shown:
+        assert flag in text, flag
+    for flag in hidden:
+        assert flag not in text, flag
+
+
 def test_help_imports_neither_torch_nor_sb3():
     """``--help`` builds the parser from torch-free modules (so it starts at once)."""
     script = (
