@@ -602,6 +602,16 @@ def headline_glimpses(task: Task) -> int:
     return task.target[0] if task.target else 6
 
 
+def chosen_rows(choices: list) -> set[str]:
+    """The row names of the settings a task's tables show (faithful and best overall)."""
+    return {
+        setting.record["row"]
+        for choice in choices
+        for setting in (choice.faithful, choice.best)
+        if setting is not None
+    }
+
+
 def report(args: argparse.Namespace, records: dict[str, list[dict[str, Any]]]) -> str:
     settings = settings_of(records)
     picked = {task.name: choices(task, settings) for task in TASKS.values()}
@@ -672,13 +682,7 @@ def report(args: argparse.Namespace, records: dict[str, list[dict[str, Any]]]) -
         for choice in picked[task.name]:
             lines += choice_lines(choice)
         lines += ["", f"![test error against glimpses](results/{task.name}.png)", ""]
-        rows = {
-            setting.record["row"]
-            for choice in picked[task.name]
-            for setting in (choice.faithful, choice.best)
-            if setting is not None
-        }
-        lines += gif_lines(args, task, rows, "Where the agent looks")
+        lines += gif_lines(args, task, chosen_rows(picked[task.name]), "Where the agent looks")
     lines += [
         "## Appendix: every run",
         "",
@@ -704,12 +708,7 @@ def report(args: argparse.Namespace, records: dict[str, list[dict[str, Any]]]) -
                 why = "superseded by a longer budget"
             lines += [appendix_line(setting.row, run, why) for run in setting.runs]
         lines.append("")
-        rows = {setting.record["row"] for setting in mine} - {
-            setting.record["row"]
-            for choice in picked[task.name]
-            for setting in (choice.faithful, choice.best)
-            if setting is not None
-        }
+        rows = {setting.record["row"] for setting in mine} - chosen_rows(picked[task.name])
         lines += gif_lines(args, task, rows, "Where the other settings look")
     lines += [
         "## History",
