@@ -3,10 +3,11 @@
 ``train.py`` keeps the flags it shares with the REINFORCE route (``--env``, ``--glimpses``,
 ``--glimpse-size``, ``--scales``, ``--first-location``, ``--train-minutes``, ``--num-envs``,
 ``--seed``, ``--device``, ``--threads``, ``--out``, ``--test``, ``--eval``, ``--split``,
-``--eval-batch-size``); ``add_sb3_arguments`` adds the SB3-only ones. REINFORCE's model and
-optimiser flags (``--core``, ``--lr``, ``--batch-size``, ...) do not apply to SB3 algorithms:
-their settings are the registry's (``agents.sb3_algorithms.ALGORITHMS``), overridden with
-``--hyperparams '{"n_epochs": 2, "policy_kwargs": {"core": "lstm"}}'``.
+``--eval-batch-size``); ``add_sb3_arguments`` adds the SB3-only ones. An SB3 algorithm's
+settings are the registry's (``agents.sb3_registry.ALGORITHMS``), overridden with
+``--hyperparams '{"n_epochs": 2}'``; of REINFORCE's flags it reads ``--lr`` and
+``--lr-schedule`` (and ``recurrent-ppo`` ``--core`` and ``--hidden-size``), and ``train.py``
+refuses the others.
 """
 
 from __future__ import annotations

@@ -359,7 +359,7 @@ one line per seed. Markers: final test accuracy.
 - `ppo`, `a2c`, `sac`, `td3`, `dqn` use SB3's `MultiInputPolicy` on the same glimpse
   network but **without memory**: each step they see only the current glimpse, so they
   classify from one 8x8 glimpse. They show what the env asks of a plain SB3 agent.
-- Extend: add an algorithm to `agents/sb3_algorithms.py` (`ALGORITHMS`) and rerun with
+- Extend: add an algorithm to `agents/sb3_registry.py` (`ALGORITHMS`) and rerun with
   `--algos NAME`; finished runs in `--runs-dir` are reused.
 """
     args.out.parent.mkdir(parents=True, exist_ok=True)
