@@ -257,13 +257,14 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
 
 def focus_help(parser: argparse.ArgumentParser, algo: str) -> None:
     """Hide the training flags ``algo`` does not read; name its own settings in the epilog."""
+    taken = set() if algo == "reinforce" else set(sb3_takes(algo))
     if algo == "reinforce":
         hidden = SB3_ONLY
     else:
         from agents.sb3_registry import get_spec
 
         spec = get_spec(algo)
-        hidden = REINFORCE_ONLY - set(sb3_takes(algo)) - {"mc"}
+        hidden = REINFORCE_ONLY - taken - {"mc"}  # --mc stays: it is also an --eval flag
         settings = ", ".join(f"{key}={value!r}" for key, value in spec.hyperparams.items())
         policy = ", ".join(f"{key}={value!r}" for key, value in spec.policy_kwargs.items())
         parser.epilog = (
@@ -272,7 +273,6 @@ def focus_help(parser: argparse.ArgumentParser, algo: str) -> None:
             f"{settings}; policy {spec.policy_name}({policy}); {spec.num_envs} envs, "
             f"{spec.default_timesteps:,} steps unless --total-timesteps or --train-minutes."
         )
-    taken = set() if algo == "reinforce" else set(sb3_takes(algo))
     for action in parser._actions:
         if action.dest in hidden:
             action.help = argparse.SUPPRESS
@@ -360,11 +360,8 @@ def resumed_config(
 
 # --------------------------------------------------------------------------- which flags apply
 
-# The destinations of the flags each route reads; a flag typed for a route that does not
-# read it is an error that names it, never silently dropped.
-SHARED = {"algo", "env", "glimpses", "glimpse_size", "scales", "first_location", "seed"}
-SHARED |= {"train_minutes", "num_envs", "device", "threads", "out", "no_progress", "test"}
-SHARED |= {"eval_batch_size"}
+# The destinations of the flags only one route reads; a flag typed for a route that does
+# not read it is an error that names it, never silently dropped.
 REINFORCE_ONLY = {f.name for f in fields(ReinforceConfig)} - {"env_id", "num_glimpses"}
 REINFORCE_ONLY -= {"glimpse_size", "num_scales", "first_location", "seed", "train_minutes"}
 REINFORCE_ONLY -= {"num_envs", "device", "threads", "eval_batch_size"}
@@ -379,10 +376,20 @@ SB3_RECURRENT_TAKES = {
 }
 EVAL_READS = {"eval", "split", "mc", "plot_glimpses", "plot_count", "device", "threads"}
 EVAL_READS |= {"eval_batch_size"}
-EVAL_REINFORCE_READS = {"env", "glimpses", "glimpse_size", "scales", "first_location", "seed"}
+# ``--eval`` flags that change what a reinforce checkpoint is scored on: dest -> config field.
+EVAL_OVERRIDES = {
+    "env": "env_id",
+    "glimpses": "num_glimpses",
+    "glimpse_size": "glimpse_size",
+    "scales": "num_scales",
+    "first_location": "first_location",
+    "seed": "seed",
+    "eval_batch_size": "eval_batch_size",
+}
 
 
 def flag(dest: str) -> str:
+    """The command-line spelling of an argparse destination."""
     return "--" + dest.replace("_", "-")
 
 
@@ -400,13 +407,12 @@ def refuse_unread_flags(
     if args.eval is not None:
         from agents.cli_sb3 import is_sb3_checkpoint
 
-        reads = EVAL_READS | (set() if is_sb3_checkpoint(args.eval) else EVAL_REINFORCE_READS)
+        reads = EVAL_READS | (set() if is_sb3_checkpoint(args.eval) else set(EVAL_OVERRIDES))
         for dest in sorted(typed - reads):
+            takes = ", ".join(flag(name) for name in sorted(reads - {"eval"}))
             parser.error(
                 f"{flag(dest)} does not apply to --eval: a checkpoint is scored with the "
-                "algorithm and settings it trained with (--eval takes --split, --mc, "
-                "--plot-glimpses, --device, --threads, --eval-batch-size, and for reinforce "
-                "checkpoints --env, --glimpses, --first-location and --seed)"
+                f"algorithm and settings it trained with (this --eval takes {takes})"
             )
         return
     for dest in sorted(typed & {"split", "plot_count"}):
@@ -470,18 +476,6 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
     if args.test:
         return run_evaluation(out_dir / "best.pt", "test", args.mc, args.device, args)
     return 0
-
-
-# ``--eval`` flags that change what a reinforce checkpoint is scored on: dest -> config field.
-EVAL_OVERRIDES = {
-    "env": "env_id",
-    "glimpses": "num_glimpses",
-    "glimpse_size": "glimpse_size",
-    "scales": "num_scales",
-    "first_location": "first_location",
-    "seed": "seed",
-    "eval_batch_size": "eval_batch_size",
-}
 
 
 def run_evaluation(

@@ -390,11 +390,12 @@ def make_plot(results: dict[str, list[RunResult]], path: Path, env_id: str) -> P
     from benchmarks.plotting import pyplot, save_png
 
     plt = pyplot()
+    series = plot_series(results)
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     for axis_index, (axis, label) in enumerate(
         zip(axes, ("env steps", "training minutes"), strict=True)
     ):
-        for entry in plot_series(results):
+        for entry in series:
             for curve in entry["curves"]:
                 axis.plot(
                     [point[axis_index] for point in curve],
