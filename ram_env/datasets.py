@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ram_env.canvases import DATASETS, CanvasSource, CanvasSpec
 from ram_env.data import SPLITS
 
+if TYPE_CHECKING:
+    from ram_env.episodes import TaskSettings
 
-def build_canvas_source(
-    dataset: str = "mnist",
-    split: str = "train",
-    images: np.ndarray | None = None,
-    labels: np.ndarray | None = None,
-    image_folder: str | os.PathLike | None = None,
-    num_classes: int | None = None,
-    canvas_size: int | tuple[int, int] | None = None,
-    num_clutter: int | None = None,
-) -> tuple[CanvasSource, int]:
-    """Return ``(source, num_classes)``.
+
+def build_canvas_source(settings: TaskSettings) -> tuple[CanvasSource, int]:
+    """Return ``(source, num_classes)`` for a task's data settings.
 
     With ``images``/``labels`` or ``image_folder`` the user's data is used as one split
     (``split`` then only decides whether canvases are fresh, for ``"train"``, or fixed);
@@ -28,14 +22,16 @@ def build_canvas_source(
     ``num_clutter`` override the dataset's recipe (e.g. to translate or clutter your own
     images).
     """
+    dataset, split, num_classes = settings.dataset, settings.split, settings.num_classes
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {tuple(DATASETS)}")
-    spec = _override(DATASETS[dataset], canvas_size, num_clutter)
+    spec = _override(DATASETS[dataset], settings.canvas_size, settings.num_clutter)
     fixed = split != "train"
-    if images is not None or labels is not None or image_folder is not None:
-        images, labels, num_classes = _user_arrays(images, labels, image_folder, num_classes)
+    own_data = (settings.images, settings.labels, settings.image_folder)
+    if any(part is not None for part in own_data):
+        images, labels, num_classes = _user_arrays(settings)
         source = CanvasSource(images, labels, spec, fixed, name=f"user-{split}")
         return source, num_classes
     from ram_env import data
@@ -65,13 +61,15 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _user_arrays(images, labels, image_folder, num_classes):
+def _user_arrays(settings: TaskSettings) -> tuple[np.ndarray, np.ndarray, int]:
+    """The user's images, labels and class count, from arrays or a folder, checked."""
     from ram_env import user_data
 
+    images, labels, image_folder = settings.images, settings.labels, settings.image_folder
     if image_folder is not None:
         if images is not None or labels is not None:
             raise ValueError("give either images/labels or image_folder, not both")
         images, labels, _class_names = user_data.load_image_folder(image_folder)
     elif images is None or labels is None:
         raise ValueError("user data needs both images and labels")
-    return user_data.validate_arrays(images, labels, num_classes)
+    return user_data.validate_arrays(images, labels, settings.num_classes)

@@ -1,9 +1,9 @@
 """The task definition and the batched episode state shared by the single and vector envs.
 
-``GlimpseTask`` holds what never changes (data, retina, spaces); ``EpisodeBatch`` holds the
-state of N episodes as arrays and advances them together. ``GlimpseEnv`` is an
-``EpisodeBatch`` of one, ``GlimpseVectorEnv`` one of N, so both produce the same
-trajectories by construction.
+``TaskSettings`` declares a task's arguments; ``GlimpseTask`` holds what never changes
+(data, retina, spaces); ``EpisodeBatch`` holds the state of N episodes as arrays and
+advances them together. ``GlimpseEnv`` is an ``EpisodeBatch`` of one, ``GlimpseVectorEnv``
+one of N, so both produce the same trajectories by construction.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import os
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -32,56 +34,62 @@ GAUSSIAN_FIRST_STD = 0.25  # "gaussian" first locations: N(0, std^2) per coordin
 REWARDS = ("sparse", "dense")
 
 
-class GlimpseTask:
-    """Everything fixed about a glimpse-classification task; see ``GlimpseEnv`` for the args."""
+@dataclass(frozen=True)
+class TaskSettings:
+    """A glimpse task's settings: ``GlimpseEnv``'s keyword arguments but ``render_mode``
+    (see there). Declared once here, so the single env, the vector env and the canvas source
+    take the same names and defaults."""
 
-    def __init__(
-        self,
-        dataset: str = "mnist",
-        split: str = "train",
-        num_glimpses: int = 6,
-        glimpse_size: int = 8,
-        num_scales: int = 1,
-        action_type: str = "box",
-        grid_size: int = 9,
-        first_location: str = "random",
-        reward: str = "sparse",
-        images: np.ndarray | None = None,
-        labels: np.ndarray | None = None,
-        image_folder: str | os.PathLike | None = None,
-        num_classes: int | None = None,
-        canvas_size: int | tuple[int, int] | None = None,
-        num_clutter: int | None = None,
-    ) -> None:
-        for name, value in (
-            ("num_glimpses", num_glimpses),
-            ("glimpse_size", glimpse_size),
-            ("num_scales", num_scales),
-            ("grid_size", grid_size),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if first_location not in FIRST_LOCATIONS:
-            raise ValueError(
-                f"first_location must be one of {FIRST_LOCATIONS}, got {first_location!r}"
+    dataset: str = "mnist"
+    split: str = "train"
+    num_glimpses: int = 6
+    glimpse_size: int = 8
+    num_scales: int = 1
+    action_type: str = "box"
+    grid_size: int = 9
+    first_location: str = "random"
+    reward: str = "sparse"
+    images: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    image_folder: str | os.PathLike | None = None
+    num_classes: int | None = None
+    canvas_size: int | tuple[int, int] | None = None
+    num_clutter: int | None = None
+
+    @classmethod
+    def from_kwargs(cls, owner: str, **kwargs: Any) -> TaskSettings:
+        """The settings ``owner`` (an env class) was given; a ``TypeError`` naming any it
+        does not take."""
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(
+                f"{owner} got unexpected keyword arguments {unknown}; it takes "
+                f"{', '.join(sorted(known))} (and render_mode)"
             )
-        if reward not in REWARDS:
-            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
-        self.source, self.num_classes = build_canvas_source(
-            dataset, split, images, labels, image_folder, num_classes, canvas_size, num_clutter
-        )
-        self.dataset, self.split = dataset, split
-        self.num_glimpses = int(num_glimpses)
+        return cls(**kwargs)
+
+
+class GlimpseTask:
+    """Everything fixed about a glimpse-classification task, built from its settings."""
+
+    def __init__(self, settings: TaskSettings) -> None:
+        _check_settings(settings)
+        self.settings = settings
+        self.source, self.num_classes = build_canvas_source(settings)
+        self.dataset, self.split = settings.dataset, settings.split
+        glimpse_size, num_scales = settings.glimpse_size, settings.num_scales
+        self.num_glimpses = int(settings.num_glimpses)
         self.glimpse_size = int(glimpse_size)
         self.num_scales = int(num_scales)
-        self.first_location = first_location
-        self.reward = reward
+        self.first_location = settings.first_location
+        self.reward = settings.reward
         self.canvas_shape = self.source.canvas_shape
         self.num_images = self.source.num_images
         self.retina = Retina(self.canvas_shape, glimpse_size, num_scales)
         self.value_scale = 1.0 / 255.0 if self.source.images.dtype == np.uint8 else 1.0
-        self.decoder = ActionDecoder(action_type, self.num_classes, grid_size)
-        self.action_type = action_type
+        self.decoder = ActionDecoder(settings.action_type, self.num_classes, settings.grid_size)
+        self.action_type = settings.action_type
         self.action_space = self.decoder.space
         self._cache_key = self.source.shared_name and (
             self.source.shared_name,
@@ -105,6 +113,20 @@ class GlimpseTask:
 
 
 _PREPARED: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray | None]] = {}
+
+
+def _check_settings(settings: TaskSettings) -> None:
+    """Refuse bad glimpse settings by name (the data's are checked where the data is built)."""
+    for name in ("num_glimpses", "glimpse_size", "num_scales", "grid_size"):
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if settings.first_location not in FIRST_LOCATIONS:
+        raise ValueError(
+            f"first_location must be one of {FIRST_LOCATIONS}, got {settings.first_location!r}"
+        )
+    if settings.reward not in REWARDS:
+        raise ValueError(f"reward must be one of {REWARDS}, got {settings.reward!r}")
 
 
 class TaskProperties:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties
+from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties, TaskSettings
 from ram_env.render import render_frame
 
 
@@ -59,6 +58,8 @@ class GlimpseEnv(TaskProperties, gym.Env):
     the label is never revealed earlier. Stepping after the end without ``reset`` raises.
 
     ## Arguments
+    All by keyword; those of the task are the fields of ``ram_env.episodes.TaskSettings``,
+    with its defaults.
     - ``dataset``: ``"mnist"`` (28x28), ``"translated"`` (60x60), ``"cluttered60"`` (60x60,
       4 clutter pieces), ``"cluttered100"`` (100x100, 8 pieces); ``split``: ``"train"``
       (first 50,000 MNIST training images), ``"validation"`` (last 10,000), ``"test"``.
@@ -74,35 +75,13 @@ class GlimpseEnv(TaskProperties, gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
 
-    def __init__(
-        self,
-        dataset: str = "mnist",
-        split: str = "train",
-        num_glimpses: int = 6,
-        glimpse_size: int = 8,
-        num_scales: int = 1,
-        action_type: str = "box",
-        grid_size: int = 9,
-        first_location: str = "random",
-        reward: str = "sparse",
-        images: np.ndarray | None = None,
-        labels: np.ndarray | None = None,
-        image_folder: str | os.PathLike | None = None,
-        num_classes: int | None = None,
-        canvas_size: int | tuple[int, int] | None = None,
-        num_clutter: int | None = None,
-        render_mode: str | None = None,
-    ) -> None:
+    def __init__(self, *, render_mode: str | None = None, **settings: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, "
                 f"got {render_mode!r}"
             )
-        self.task = GlimpseTask(
-            dataset, split, num_glimpses, glimpse_size, num_scales, action_type, grid_size,
-            first_location, reward, images, labels, image_folder, num_classes, canvas_size,
-            num_clutter,
-        )  # fmt: skip
+        self.task = GlimpseTask(TaskSettings.from_kwargs("GlimpseEnv", **settings))
         self.observation_space = self.task.observation_space
         self.action_space = self.task.action_space
         self.render_mode = render_mode

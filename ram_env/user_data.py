@@ -58,26 +58,33 @@ def _normalise_pixels(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         return np.ascontiguousarray(images)
     if kind in "iu":
-        low, high = int(images.min()), int(images.max())
-        if low < 0 or high > 255:
-            raise ValueError(
-                f"integer images must lie in 0..255, got values in {low}..{high}; "
-                "rescale them or pass floats in [0, 1]"
-            )
-        return np.ascontiguousarray(images, dtype=np.uint8)
+        return _within(images, int, 255, np.uint8, _INTEGER_RANGE)
     if kind == "f":
         if not np.isfinite(images).all():
             raise ValueError("images contain NaN or infinite values")
-        low, high = float(images.min()), float(images.max())
-        if low < 0.0 or high > 1.0:
-            raise ValueError(
-                f"float images must lie in [0, 1], got values in [{low:g}, {high:g}]; "
-                "divide by 255 if they are 0..255 pixel values"
-            )
-        return np.ascontiguousarray(images, dtype=np.float32)
+        return _within(images, float, 1.0, np.float32, _FLOAT_RANGE)
     raise ValueError(
         f"images have unsupported dtype {images.dtype}; use uint8 (0..255) or float (0..1)"
     )
+
+
+_INTEGER_RANGE = (
+    "integer images must lie in 0..255, got values in {low}..{high}; "
+    "rescale them or pass floats in [0, 1]"
+)
+_FLOAT_RANGE = (
+    "float images must lie in [0, 1], got values in [{low:g}, {high:g}]; "
+    "divide by 255 if they are 0..255 pixel values"
+)
+
+
+def _within(images: np.ndarray, number: type, top: float, dtype: type, message: str) -> np.ndarray:
+    """``images`` as contiguous ``dtype`` if every pixel lies in ``[0, top]``; else a
+    ValueError from ``message``, formatted with the lowest and highest pixel (as ``number``)."""
+    low, high = number(images.min()), number(images.max())
+    if low < 0 or high > top:
+        raise ValueError(message.format(low=low, high=high))
+    return np.ascontiguousarray(images, dtype=dtype)
 
 
 def _check_labels(labels: np.ndarray, n: int, num_classes: int | None) -> tuple[np.ndarray, int]:

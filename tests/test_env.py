@@ -545,3 +545,10 @@ def test_make_with_overrides() -> None:
     env = gymnasium.make("GlimpseClutteredMNIST-v0", split="test", num_glimpses=1)
     env.reset(seed=0, options={"image_index": 0})
     assert env.step(env.action_space.sample())[4]["label"] == 7  # the first test digit
+
+
+@pytest.mark.parametrize("make", [gymnasium.make, gymnasium.make_vec])
+def test_a_misspelt_argument_is_named(make):
+    """An argument the env does not take is named, with the env and what it does take."""
+    with pytest.raises(TypeError, match=r"Glimpse\w*Env got unexpected keyword arguments "):
+        make("GlimpseMNIST-v0", num_glimpse=3)
