@@ -71,39 +71,43 @@ EVAL_FILE = "eval-test.json"  # what train.py --eval --split test writes
 EVAL_FILES = "eval-test*.json"  # that and the per-checkpoint, per-path-count copies
 RECORDS_DIR = ROOT / "docs" / "results" / "rows"
 EXTENDED_FILE = "extended.json"
-SPELLED_OUT_DEFAULTS = {  # train.py's tuned defaults that every row's command names
+SPELLED_OUT_DEFAULTS = {
     "--batch-size": str(TRAIN_DEFAULTS.batch_size),
     "--lr": f"{TRAIN_DEFAULTS.lr:g}",
     "--weight-decay": f"{TRAIN_DEFAULTS.weight_decay:g}",
     "--std": f"{TRAIN_DEFAULTS.std:g}",
 }
+"""train.py's tuned settings, which every row's command names even where its variant keeps
+them, so that a recorded command trains the same run whatever train.py's defaults become."""
 LSTM_B512 = ["--core", "lstm", "--batch-size", "512", "--lr", "3e-3"]
-VARIANTS = {  # name -> extra train.py flags on top of train.py's defaults
-    "paper": [],  # the paper's model (ReLU RNN core), train.py's tuned REINFORCE settings
-    "lstm": ["--core", "lstm"],  # the public re-implementations' main change
-    "loc-w1": ["--location-weight", "1"],  # REINFORCE term at full weight, as the paper sums
-    # 10x the tuned 6-glimpse weight: in a 2-3 glimpse episode each location matters more
-    "loc-w0.3": ["--location-weight", "0.3"],
-    "loc-w0.15": ["--location-weight", "0.15"],  # either side of 0.3, for the 3-glimpse row
-    "loc-w0.5": ["--location-weight", "0.5"],
-    "b512": ["--batch-size", "512", "--lr", "3e-3"],  # 4x the batch (for a GPU's throughput)
+VARIANTS = {  # name -> the train.py flags it sets over ``SPELLED_OUT_DEFAULTS``
+    # The paper's model (ReLU RNN core) trained with train.py's tuned REINFORCE settings.
+    "paper": [],
+    # The LSTM core of the public re-implementations, in place of the paper's RNN.
+    "lstm": ["--core", "lstm"],
+    # The weight of the location (REINFORCE) loss. 1: the paper's plain sum of the losses.
+    # 0.15-0.5 (5-17x the tuned 0.03): for the 2-3 glimpse MNIST rows, where each location
+    # decides more of the answer.
+    **{f"loc-w{weight}": ["--location-weight", weight] for weight in ("1", "0.3", "0.15", "0.5")},
+    # A 4x batch with a higher LR, to keep a GPU busy.
+    "b512": ["--batch-size", "512", "--lr", "3e-3"],
     "lstm-b512": LSTM_B512,
-    # Stronger weight decay for the long LSTM rows that overfit (translated 6: train 99.9%)
-    "lstm-b512-wd0.1": [*LSTM_B512, "--weight-decay", "0.1"],
-    "lstm-b512-wd0.2": [*LSTM_B512, "--weight-decay", "0.2"],
-    # Less location noise in training than std 0.15 (train.py's default before 0.1): with 2-3
-    # glimpses the sampled training paths score well below the mean paths of evaluation
-    "std0.15": ["--std", "0.15"],  # reruns a row recorded without --std
-    "std0.1": ["--std", "0.1"],
-    "std0.07": ["--std", "0.07"],
-    # Not the paper's task: the first glimpse at the centre instead of a random place, to
-    # see how much the random first glimpse costs the short MNIST episodes (2-3 glimpses)
+    # Stronger weight decay for the long LSTM runs, which overfit (99.9% train accuracy).
+    **{f"lstm-b512-wd{wd}": [*LSTM_B512, "--weight-decay", wd] for wd in ("0.1", "0.2")},
+    # The location noise in training: with 2-3 glimpses the sampled training paths score well
+    # below the mean paths scored at test. 0.15 is the std of the runs whose commands name
+    # none (``FORMER_DEFAULTS``), so it trains those settings again.
+    **{f"std{std}": ["--std", std] for std in ("0.15", "0.1", "0.07")},
+    # Not the paper's task: the first glimpse at the centre, to measure what a random first
+    # glimpse costs the short MNIST episodes (2-3 glimpses).
     "center-first": ["--first-location", "center"],
-    # The other reading of the paper's random first glimpse: normal around the centre (std
-    # 0.25) instead of uniform over the image (the env's default)
+    # The paper's random first glimpse read as normal around the centre (std 0.25) instead
+    # of uniform over the image (the env's default); both are paper-faithful.
     "gaussian-first": ["--first-location", "gaussian"],
     "gaussian-first-loc-w0.15": ["--first-location", "gaussian", "--location-weight", "0.15"],
 }
+# The paper's other models, as its tables name them.
+FC64, FC256, CONV = "FC, 2 layers (64 each)", "FC, 2 layers (256 each)", "Conv, 2 layers"
 
 
 @dataclass(frozen=True)
@@ -123,47 +127,28 @@ TASKS = {
     task.name: task
     for task in (
         Task(
-            "mnist",
-            "GlimpseMNIST-v0",
-            "28x28 MNIST (8x8 glimpses, 1 scale)",
+            "mnist", "GlimpseMNIST-v0", "28x28 MNIST (8x8 glimpses, 1 scale)",
             {2: 3.79, 3: 1.51, 4: 1.54, 5: 1.34, 6: 1.12, 7: 1.07},
-            paper_others=(("FC, 2 layers (256 each)", 1.69), ("Conv, 2 layers", 1.21)),
+            paper_others=((FC256, 1.69), (CONV, 1.21)),
         ),
         Task(
-            "translated",
-            "GlimpseTranslatedMNIST-v0",
-            "60x60 translated MNIST (12x12, 3 scales)",
-            {4: 1.54, 6: 1.22, 8: 1.20},
-            target=(6, 1.2),
-            paper_others=(
-                ("FC, 2 layers (64 each)", 6.42),
-                ("FC, 2 layers (256 each)", 2.63),
-                ("Conv, 2 layers", 1.62),
-            ),
+            "translated", "GlimpseTranslatedMNIST-v0", "60x60 translated MNIST (12x12, 3 scales)",
+            {4: 1.54, 6: 1.22, 8: 1.20}, target=(6, 1.2),
+            paper_others=((FC64, 6.42), (FC256, 2.63), (CONV, 1.62)),
         ),
         Task(
-            "cluttered60",
-            "GlimpseClutteredMNIST-v0",
+            "cluttered60", "GlimpseClutteredMNIST-v0",
             "60x60 cluttered MNIST, 4 pieces of clutter (12x12, 3 scales)",
-            {4: 4.96, 6: 4.08, 8: 4.04},
-            random_control=14.4,
-            target=(6, 3.0),
-            paper_others=(
-                ("FC, 2 layers (64 each)", 28.58),
-                ("FC, 2 layers (256 each)", 11.96),
-                ("Conv, 2 layers", 8.09),
-            ),
+            {4: 4.96, 6: 4.08, 8: 4.04}, random_control=14.4, target=(6, 3.0),
+            paper_others=((FC64, 28.58), (FC256, 11.96), (CONV, 8.09)),
         ),
         Task(
-            "cluttered100",
-            "GlimpseClutteredMNIST100-v0",
+            "cluttered100", "GlimpseClutteredMNIST100-v0",
             "100x100 cluttered MNIST, 8 pieces of clutter (12x12, 4 scales)",
-            {4: 14.95, 6: 11.58, 8: 10.83},
-            target=(8, 8.0),
-            paper_others=(("Conv, 2 layers", 16.51),),
+            {4: 14.95, 6: 11.58, 8: 10.83}, target=(8, 8.0), paper_others=((CONV, 16.51),),
         ),
     )
-}
+}  # fmt: skip
 RANDOM_CONTROL_GLIMPSES = 6  # the reference gives no count for this row; 6 is the middle one
 
 
@@ -189,11 +174,11 @@ class Row:
         return self.task.paper_errors.get(self.glimpses)
 
     def train_flags(self) -> list[str]:
+        """train.py's flags for this row: task, glimpses, locations, the variant's flags and
+        the ``SPELLED_OUT_DEFAULTS`` the variant leaves as they are."""
         flags = ["--env", self.task.env_id, "--glimpses", str(self.glimpses)]
         flags += ["--locations", "random"] if self.random_locations else []
         variant = VARIANTS[self.variant]
-        # The tuned settings are spelled out even where the variant keeps train.py's
-        # defaults, so that a recorded command still names the same run after they change.
         for flag, default in SPELLED_OUT_DEFAULTS.items():
             if flag not in variant:
                 variant = [*variant, flag, default]
@@ -221,7 +206,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         carry_on_from(args.carry_on_from, run_dir)
     if (run_dir / ROW_FILE).exists():
         scored = json.loads((run_dir / ROW_FILE).read_text())
-        if not (args.extend and _budget(scored) < args.minutes):
+        if not (args.extend and scored["budget_minutes"] < args.minutes):
             print(f"{row.name}: already scored, skipped", flush=True)
             return True
         keep_record(scored, args.records_dir)  # its score at the shorter budget stays
@@ -332,15 +317,13 @@ def note_extension(run_dir: Path, minutes: float, device: str = "cpu") -> None:
 
 
 def extended_budgets(record: dict[str, Any]) -> list[float]:
-    """The budgets a run was extended from, oldest first (older marks hold one number)."""
-    earlier = record.get("extended_from_minutes", [])
-    return [float(m) for m in (earlier if isinstance(earlier, list) else [earlier])]
+    """The budgets a run was extended from, oldest first (none: it never was)."""
+    return record.get("extended_from_minutes", [])
 
 
 def earlier_devices(record: dict[str, Any]) -> list[str]:
-    """The devices a run trained on before its last one, oldest first (older marks: one)."""
-    earlier = record.get("earlier_device", [])
-    return earlier if isinstance(earlier, list) else [earlier]
+    """The devices a run trained on before its last one, oldest first (none: only one)."""
+    return record.get("earlier_device", [])
 
 
 def minutes_cell(record: dict[str, Any]) -> str:
@@ -353,12 +336,12 @@ def minutes_cell(record: dict[str, Any]) -> str:
 
 
 def hardware(record: dict[str, Any]) -> str:
-    """Where a row trained, for the report (rows recorded before devices were noted: CPU);
-    a run carried on from other devices names those first."""
-    device = record.get("device", "cpu")
+    """Where a row trained, for the report; a run carried on from other devices names those
+    first."""
+    device = record["device"]
     if device == "cpu":
-        cores = record.get("machine", "").split(", ")[-1] or "cores not recorded"
-        where = f"CPU ({cores}, {record.get('threads', '?')} thread(s))"
+        cores = record["machine"].split(", ")[-1]
+        where = f"CPU ({cores}, {record['threads']} thread(s))"
     else:
         where = f"GPU ({device.split(': ', 1)[-1]})"
     before = []
@@ -376,11 +359,6 @@ def read_last_metrics(run_dir: Path) -> dict[str, str]:
     return rows[-1] if rows else {}
 
 
-def _budget(record: dict[str, Any]) -> float:
-    """A run's budget in minutes (rows recorded before budgets were kept: the minutes run)."""
-    return record.get("budget_minutes", record["minutes"])
-
-
 def record_name(record: dict[str, Any]) -> str:
     """A scored run's file in the store: its run folder, budget and a digest of its command
     (one folder may hold runs of several settings over time, and an extended run has one
@@ -388,7 +366,7 @@ def record_name(record: dict[str, Any]) -> str:
     flags = record["command"].split()
     folder = Path(flags[flags.index("--out") + 1]).name if "--out" in flags else record["row"]
     digest = hashlib.sha256(record["command"].encode()).hexdigest()[:8]
-    return f"{folder}-{_budget(record):g}min-{digest}.json"
+    return f"{folder}-{record['budget_minutes']:g}min-{digest}.json"
 
 
 def keep_records(runs_dir: Path, records_dir: Path) -> int:
@@ -416,7 +394,7 @@ def read_records(records_dir: Path) -> dict[str, list[dict[str, Any]]]:
         record = json.loads(path.read_text())
         scored.setdefault(record["row"], []).append(record)
     for runs in scored.values():
-        runs.sort(key=lambda run: (_budget(run), run["seed"], run.get("scored_at", "")))
+        runs.sort(key=lambda run: (run["budget_minutes"], run["seed"], run["scored_at"]))
     return scored
 
 
@@ -426,13 +404,15 @@ RUN_FLAGS = ("--seed", "--out", "--threads", "--device", "--no-progress", "--res
 """Flags in which the runs of one setting may differ: seed, run folder and hardware."""
 BUDGET_FLAGS = ("--train-minutes", "--epochs")
 FORMER_DEFAULTS = {"--weight-decay": "0", "--std": "0.15"}
-"""train.py's defaults before every command spelled these flags out: a recorded command
-without one was trained with this value, which the report fills in."""
+"""The value a recorded command that leaves one of these flags out was trained with. The
+recorded command stays as it was typed (its digest names its record file); the report fills
+these in, so that every command shown trains the same run with the current train.py, and
+so that runs trained alike group into one setting whether or not they name the flag."""
 
 
 def command_tokens(record: dict[str, Any]) -> list[str]:
     """A record's training command, with the flags of ``FORMER_DEFAULTS`` that it leaves out
-    filled in (before ``--seed``), so that it trains the same run with today's train.py."""
+    filled in (before ``--seed``), so that it trains the same run with the current train.py."""
     tokens = record["command"].split()
     missing = [
         token
@@ -490,8 +470,8 @@ class Setting:
 
     @property
     def mc_errors(self) -> list[float]:
-        """The runs' ``--mc`` errors, where they were scored (a few rebuilt records lack it)."""
-        return [run["error_mc"] for run in self.runs if run.get("error_mc") is not None]
+        """The runs' ``--mc`` errors, where they were scored (a few rebuilt records hold null)."""
+        return [run["error_mc"] for run in self.runs if run["error_mc"] is not None]
 
     @property
     def faithful(self) -> bool:
@@ -533,7 +513,7 @@ def settings_of(records: dict[str, list[dict[str, Any]]]) -> list[Setting]:
             key = (record["row"], kept, tuple(extended_budgets(record)))
             grouped.setdefault(key, []).append(record)
     return [
-        Setting(tuple(sorted(runs, key=lambda run: (run["seed"], run.get("scored_at", "")))))
+        Setting(tuple(sorted(runs, key=lambda run: (run["seed"], run["scored_at"]))))
         for runs in grouped.values()
     ]
 
@@ -732,7 +712,7 @@ def _appendix_order(setting: Setting) -> tuple[Any, ...]:
         record["variant"] != "paper",
         record["variant"],
         setting.budget,
-        record.get("scored_at", ""),
+        record["scored_at"],
     )
 
 
@@ -832,7 +812,7 @@ def setting_command(setting: Setting) -> str:
 def appendix_line(row: Row, record: dict[str, Any], why: str) -> str:
     paper = "" if row.paper_error is None else f"{row.paper_error:.2f}"
     where = "random" if row.random_locations else "learned"
-    mc = "-" if record.get("error_mc") is None else f"{record['error_mc']:.2f}"
+    mc = "-" if record["error_mc"] is None else f"{record['error_mc']:.2f}"
     return (
         f"| {row.glimpses} | {where} | {row.variant} | {paper} | {record['error']:.2f} | "
         f"{mc} | {minutes_cell(record)} | {record['images']:,} | {record['seed']} | "

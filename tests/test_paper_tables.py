@@ -11,6 +11,12 @@ from PIL import Image
 
 from benchmarks import paper_tables
 
+# What a scored run's record holds besides its row, scores, budget and command.
+RECORDED = {
+    "device": "cpu", "machine": "x86_64, 2 cores", "threads": 1,
+    "scored_at": "2026-11-26T12:00:00Z",
+}  # fmt: skip
+
 
 def test_every_paper_row_is_there_once():
     rows = paper_tables.all_rows("paper")
@@ -48,13 +54,17 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
     record = {
         "row": "translated-g6", "task": "translated", "glimpses": 6,
         "random_locations": False, "variant": "paper", "seed": 0, "error": 1.84,
-        "error_mc": 1.31, "mc": 10, "minutes": 12.0, "images": 1_500_000,
+        "error_mc": 1.31, "mc": 10, "minutes": 12.0, "budget_minutes": 12.0,
+        "images": 1_500_000, **RECORDED,
         "command": "python train.py --algo reinforce --env GlimpseTranslatedMNIST-v0",
     }  # fmt: skip
     (run / paper_tables.ROW_FILE).write_text(json.dumps(record))
     longer = tmp_path / "runs" / "translated-g6-seed1"
     longer.mkdir()
-    longer_record = {**record, "seed": 1, "minutes": 50.0, "error": 1.10, "error_mc": 0.90}
+    longer_record = {
+        **record, "seed": 1, "minutes": 50.0, "budget_minutes": 50.0, "error": 1.10,
+        "error_mc": 0.90,
+    }  # fmt: skip
     (longer / paper_tables.ROW_FILE).write_text(json.dumps(longer_record))
     out = tmp_path / "docs" / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
@@ -114,7 +124,7 @@ def test_scored_runs_outlive_their_run_folders(tmp_path):
     base = {
         "row": "mnist-g6", "task": "mnist", "glimpses": 6, "random_locations": False,
         "variant": "paper", "seed": 0, "error_mc": 0.7, "mc": 10, "minutes": 10.0,
-        "budget_minutes": 10.0, "images": 5_000_000,
+        "budget_minutes": 10.0, "images": 5_000_000, **RECORDED,
     }  # fmt: skip
     run = tmp_path / "runs" / "mnist-g6-seed0"
     run.mkdir(parents=True)
@@ -139,17 +149,15 @@ def test_scored_runs_outlive_their_run_folders(tmp_path):
 def test_report_names_the_hardware_of_each_row(tmp_path):
     base = {
         "task": "cluttered60", "glimpses": 6, "random_locations": False, "seed": 0,
-        "error": 6.05, "error_mc": 3.68, "mc": 10, "minutes": 7.0, "images": 4_566_016,
-        "command": "python train.py --algo reinforce", "threads": 1,
+        "error": 6.05, "error_mc": 3.68, "mc": 10, "minutes": 7.0, "budget_minutes": 7.0,
+        "images": 4_566_016, "command": "python train.py --algo reinforce", **RECORDED,
     }  # fmt: skip
     rows = {
         "cluttered60-g6-lstm-b512-seed0-cuda": {
             **base, "row": "cluttered60-g6-lstm-b512", "variant": "lstm-b512",
             "machine": "x86_64, 16 cores", "device": "cuda: NVIDIA H200",
         },
-        "cluttered60-g6-seed0": {
-            **base, "row": "cluttered60-g6", "variant": "paper", "machine": "x86_64, 2 cores",
-        },  # recorded before rows noted their device: a CPU row
+        "cluttered60-g6-seed0": {**base, "row": "cluttered60-g6", "variant": "paper"},
     }  # fmt: skip
     for name, record in rows.items():
         (tmp_path / "runs" / name).mkdir(parents=True)
@@ -234,7 +242,7 @@ def test_a_gpu_run_carried_on_here_names_both_devices(tmp_path, monkeypatch):
     assert mark == {"extended_from_minutes": [21.3], "earlier_device": ["cuda"]}
     record = {"device": "cpu", "machine": "x86_64, 2 cores", "threads": 2, **mark}
     assert paper_tables.hardware(record) == "GPU, then CPU (2 cores, 2 thread(s))"
-    record["earlier_device"] = "cuda: NVIDIA H100 80GB HBM3"  # a mark from before the list
+    record["earlier_device"] = ["cuda: NVIDIA H100 80GB HBM3"]  # as a row's record names it
     assert paper_tables.hardware(record).startswith("GPU (NVIDIA H100 80GB HBM3), then CPU")
 
 
@@ -245,7 +253,7 @@ def test_a_plain_resume_on_another_device_adds_to_the_devices_it_went_through(tm
     config = {"train_minutes": 61.5, "device": "cpu"}
     payload = {"algo": "reinforce", "config": config, "model_config": {}, "model": {}}
     save_checkpoint(run_dir / "last.pt", payload)
-    earlier = {"extended_from_minutes": [7.3], "earlier_device": "cuda"}
+    earlier = {"extended_from_minutes": [7.3], "earlier_device": ["cuda"]}
     (run_dir / paper_tables.EXTENDED_FILE).write_text(json.dumps(earlier))
     paper_tables.note_extension(run_dir, 61.5, "cuda")  # same budget: no new extension
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
@@ -260,8 +268,9 @@ def test_report_says_which_rows_were_extended(tmp_path):
     record = {
         "row": "translated-g6", "task": "translated", "glimpses": 6,
         "random_locations": False, "variant": "paper", "seed": 0, "error": 1.79,
-        "error_mc": 1.12, "mc": 10, "minutes": 15.0, "images": 9_000_000,
-        "command": "python train.py --algo reinforce", "extended_from_minutes": 7.0,
+        "error_mc": 1.12, "mc": 10, "minutes": 15.0, "budget_minutes": 15.0,
+        "images": 9_000_000, "command": "python train.py --algo reinforce",
+        "extended_from_minutes": [7.0], **RECORDED,
     }  # fmt: skip
     (tmp_path / "runs" / "translated-g6-seed0").mkdir(parents=True)
     (tmp_path / "runs" / "translated-g6-seed0" / paper_tables.ROW_FILE).write_text(
@@ -431,8 +440,8 @@ def _cluttered_run(variant: str, seed: int, minutes: float, error: float, **extr
     return {
         "row": row, "task": "cluttered60", "glimpses": 6, "random_locations": False,
         "variant": variant, "seed": seed, "error": error, "error_mc": error / 2, "mc": 10,
-        "minutes": minutes, "budget_minutes": minutes, "images": 1_000_000, "threads": threads,
-        "machine": "x86_64, 2 cores", "command": command, **extra,
+        "minutes": minutes, "budget_minutes": minutes, "images": 1_000_000, **RECORDED,
+        "threads": threads, "command": command, **extra,
     }  # fmt: skip
 
 
@@ -478,7 +487,7 @@ def test_a_centred_first_glimpse_is_not_paper_faithful(tmp_path):
     # changes the task.
     base = {
         "task": "mnist", "glimpses": 2, "random_locations": False, "seed": 0, "mc": 10,
-        "minutes": 15.0, "images": 1, "machine": "x86_64, 2 cores", "threads": 1,
+        "minutes": 15.0, "budget_minutes": 15.0, "images": 1, **RECORDED,
     }  # fmt: skip
     command = "python train.py --algo reinforce --glimpses 2 --first-location {} --seed 0"
     records = [
