@@ -1,8 +1,11 @@
-"""Scoring a model on a whole split: every image exactly once, in batches, through the env.
+"""Scoring any ``Policy`` on a whole split: every image exactly once, in batches, through the env.
 
-With ``mc=1`` the agent looks where its location network's mean points (deterministic, as
-the paper does at test time). With ``mc=N > 1`` it follows N sampled glimpse paths per image
-and averages the N class posteriors before taking the argmax.
+Path p of image j starts at a first location drawn from seed ``derive_seed(seed, p) + j``
+(env i of a batch is seeded with seed + i), so the first glimpses, and a mean-path score, do
+not depend on the batch size. With ``mc=1`` the policy plays one path per image and the
+env's verdict counts; with ``mc=N > 1`` a policy that samples its paths plays N of them per
+image and the class scores of its last actions (``"box"``: a posterior over classes) are
+averaged before the argmax.
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
-import torch
 
 import ram_env  # noqa: F401  (registers the env ids)
-from agents.episode_runner import EnvSource, run_episodes
-from agents.ram_policy import RecurrentAttentionModel
+from agents.episode_runner import Played, play
+from agents.policy import Policy
 from agents.rollout import derive_seed
 
 
@@ -47,37 +49,7 @@ def make_eval_env(env_id: str, split: str, num_envs: int, **env_kwargs: Any) -> 
     )
 
 
-@torch.no_grad()
-def evaluate(
-    model: RecurrentAttentionModel,
-    env: gymnasium.vector.VectorEnv,
-    mc: int = 1,
-    seed: int = 0,
-    split: str = "",
-) -> EvalResult:
-    """Score ``model`` on every image of the env's split once; ``mc`` paths per image.
-
-    The first (random) location of image j depends only on ``seed`` and j, so a score does
-    not depend on the batch size; with ``mc > 1`` the sampled paths also depend on it.
-    """
-    if mc < 1:
-        raise ValueError(f"mc must be >= 1, got {mc}")
-    was_training = model.training
-    model.eval()
-    unwrapped = env.unwrapped
-    num_images = unwrapped.num_images
-    probabilities = torch.zeros(num_images, unwrapped.num_classes)
-    labels = np.zeros(num_images, dtype=np.int64)
-    for batch in path_batches(model, env, mc, seed, sample=mc > 1):
-        probabilities[batch.images] += batch.logits.softmax(-1).cpu()
-        labels[batch.images] = batch.labels
-    correct = int((probabilities.argmax(-1).numpy() == labels).sum())
-    model.train(was_training)
-    accuracy = round(100.0 * correct / num_images, 4)
-    split = split or getattr(getattr(unwrapped, "task", None), "split", "")
-    return EvalResult(
-        split=split, n=num_images, mc=mc, accuracy=accuracy, error=round(100.0 - accuracy, 4)
-    )
+PER_EPISODE = ("last_action", "returns", "labels", "predictions", "correct")
 
 
 class PathBatch(NamedTuple):
@@ -85,46 +57,71 @@ class PathBatch(NamedTuple):
 
     images: slice
     path: int
-    logits: torch.Tensor  # (n, K): the classifier at the last glimpse
-    labels: np.ndarray  # (n,)
-    first_locations: np.ndarray  # (n, 2): where the (random) first glimpse was
+    played: Played  # cut to the batch's valid images
+
+    @property
+    def first_locations(self) -> np.ndarray:
+        return self.played.locations[0]
 
 
 def path_batches(
-    model: RecurrentAttentionModel,
+    policy: Policy,
     env: gymnasium.vector.VectorEnv,
     paths: int,
     seed: int,
-    sample: bool,
+    num_images: int | None = None,
 ) -> Iterator[PathBatch]:
-    """Every image of the env's split ``paths`` times, a batch of ``num_envs`` at a time.
-
-    Path p of image j starts at a first location drawn from ``derive_seed(seed, p) + j``
-    (env i is seeded with seed + i), so the first locations do not depend on the batch
-    size; the sampled locations after them (``sample``) do. With ``sample=False`` every
-    later glimpse follows the mean, and paths differ only in their first location.
-    """
-    num_envs, num_images = env.unwrapped.num_envs, env.unwrapped.num_images
+    """Every image of the env's split (its first ``num_images``) ``paths`` times, a batch of
+    ``num_envs`` at a time."""
+    num_envs, total = env.unwrapped.num_envs, env.unwrapped.num_images
+    num_images = total if num_images is None else min(num_images, total)
     for start in range(0, num_images, num_envs):
-        image_index = np.arange(start, start + num_envs) % num_images
+        image_index = np.arange(start, start + num_envs) % total
         valid = min(num_envs, num_images - start)
         for path in range(paths):
-            path_seed = derive_seed(seed, path) + start
-            with torch.no_grad():
-                logits, labels, first = _classify_batch(model, env, image_index, path_seed, sample)
-            yield PathBatch(
-                slice(start, start + valid), path, logits[:valid], labels[:valid], first[:valid]
+            played = play(policy, env, derive_seed(seed, path) + start, image_index)
+            kept = played._replace(
+                locations=played.locations[:, :valid],
+                **{name: getattr(played, name)[:valid] for name in PER_EPISODE},
             )
+            yield PathBatch(slice(start, start + valid), path, kept)
 
 
-def _classify_batch(
-    model: RecurrentAttentionModel,
+def evaluate(
+    policy: Policy,
     env: gymnasium.vector.VectorEnv,
-    image_index: np.ndarray,
-    seed: int,
-    sample: bool,
-) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """One episode per env on the given images: final logits, true labels, first locations."""
-    source = EnvSource(env, model.classifier.weight.device)
-    episodes = run_episodes(model, source, seed, explore=sample, image_index=image_index)
-    return episodes.logits, episodes.labels.cpu().numpy(), episodes.locations[0].cpu().numpy()
+    mc: int = 1,
+    seed: int = 0,
+    split: str = "",
+    num_images: int | None = None,
+) -> EvalResult:
+    """Score ``policy`` on every image of the env's split (its first ``num_images``) once;
+    ``mc`` paths per image."""
+    if mc < 1:
+        raise ValueError(f"mc must be >= 1, got {mc}")
+    if mc > 1 and policy.action_type != "box":
+        raise ValueError(
+            f"--mc {mc} averages the class posteriors of sampled paths; a policy acting with "
+            f"{policy.action_type!r} actions gives none (score it with --mc 1)"
+        )
+    policy.check_observation_space(env.single_observation_space)
+    unwrapped = env.unwrapped
+    num_images = (
+        unwrapped.num_images if num_images is None else min(num_images, unwrapped.num_images)
+    )
+    correct = 0
+    posteriors = np.zeros((num_images, unwrapped.num_classes), dtype=np.float32)
+    labels = np.zeros(num_images, dtype=np.int64)
+    for batch in path_batches(policy, env, mc, seed, num_images):
+        if mc == 1:
+            correct += int(batch.played.correct.sum())
+        else:
+            posteriors[batch.images] += batch.played.class_scores
+            labels[batch.images] = batch.played.labels
+    if mc > 1:
+        correct = int((posteriors.argmax(-1) == labels).sum())
+    accuracy = round(100.0 * correct / num_images, 4)
+    split = split or getattr(getattr(unwrapped, "task", None), "split", "")
+    return EvalResult(
+        split=split, n=num_images, mc=mc, accuracy=accuracy, error=round(100.0 - accuracy, 4)
+    )

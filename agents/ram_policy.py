@@ -284,3 +284,46 @@ class RecurrentAttentionModel(nn.Module):
     def classify(self, hidden: torch.Tensor) -> torch.Tensor:
         """Class logits ``(B, K)`` from the last hidden state."""
         return self.classifier(hidden)
+
+
+class RAMPolicy:
+    """A ``RecurrentAttentionModel`` as an ``agents.policy.Policy`` (``"box"`` actions).
+
+    Each step it takes in the glimpse, looks next where the location network's mean points
+    (``sample_paths``: a draw around it, seeded by ``seed``) and reports its class
+    posterior (softmax) as the class scores, which the env reads at the last step. The
+    state is the core's; no gradients are kept.
+    """
+
+    action_type = "box"
+
+    def __init__(self, model: RecurrentAttentionModel, sample_paths: bool = False) -> None:
+        self.model = model
+        self.sample_paths = sample_paths
+        self.device = model.classifier.weight.device
+        self.generator = torch.Generator(device=self.device).manual_seed(0)
+
+    def seed(self, seed: int) -> None:
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def check_observation_space(self, space: spaces.Space) -> None:
+        config = self.model.config
+        expected = (config.num_scales, config.glimpse_size, config.glimpse_size)
+        given = space["glimpse"].shape
+        if given != expected:
+            raise ValueError(f"the model expects glimpses {expected}, the env gives {given}")
+
+    @torch.no_grad()
+    def __call__(
+        self, observation: dict[str, Any], state: CoreState | None
+    ) -> tuple[Any, CoreState]:
+        from agents.rollout import observation_to_tensors
+
+        glimpse, location = observation_to_tensors(observation, self.device)
+        if state is None:
+            state = self.model.initial_state(len(glimpse))
+        out = self.model.step(glimpse, location, state)
+        next_location, _ = self.model.next_location(out, self.generator, self.sample_paths)
+        posterior = self.model.classify(out.hidden).softmax(-1)
+        action = torch.cat([next_location, posterior], dim=1)
+        return action.cpu().numpy(), out.state

@@ -26,7 +26,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -43,14 +43,16 @@ from agents.checkpoint import (
     rng_states,
     save_checkpoint,
 )
-from agents.episode_runner import EnvSource, Episodes, run_episodes
+from agents.episode_runner import play
 from agents.evaluation import EvalResult, evaluate, make_eval_env
-from agents.ram_policy import RAMConfig, RecurrentAttentionModel
+from agents.policy import LoadedPolicy
+from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
-from agents.rollout import derive_seed
+from agents.rollout import derive_seed, observation_to_tensors, scores_action
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 
+RUN_FILE = "last.pt"  # what a run folder holding a run of this algorithm has
 METRIC_FIELDS = (
     "epoch",
     "images",
@@ -101,23 +103,91 @@ def make_train_env(config: ReinforceConfig) -> gymnasium.vector.VectorEnv:
     )
 
 
+@dataclass
+class Trace:
+    """What a ``RAMLearner`` records of a batch of episodes, step by step."""
+
+    core_state: CoreState
+    steps: int = 0
+    location_log_probs: list[torch.Tensor] = field(default_factory=list)
+    baselines: list[torch.Tensor] = field(default_factory=list)
+    logits: torch.Tensor | None = None
+    class_log_prob: torch.Tensor | None = None
+
+
+class RAMLearner:
+    """The model as a ``Policy`` that explores and records what the loss needs.
+
+    Before the last of ``num_glimpses`` steps it draws the next location around the location
+    network's mean (uniformly for the random-locations control), keeping ``log pi(l_t)``
+    under the non-detached mean and ``b_t``; at the last step it names the class: the
+    argmax, or with ``sample_class`` a draw from the softmax whose log-probability it keeps.
+    Actions are ``"box"``: the location, or one-hot class scores at the last step.
+    """
+
+    action_type = "box"
+
+    def __init__(
+        self, model: RecurrentAttentionModel, num_glimpses: int, sample_class: bool = False
+    ) -> None:
+        self.model, self.num_glimpses, self.sample_class = model, num_glimpses, sample_class
+        self.device = model.classifier.weight.device
+        self.num_classes = model.config.num_classes
+        self.generator = torch.Generator(device=self.device)
+
+    def seed(self, seed: int) -> None:
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def check_observation_space(self, space: gymnasium.spaces.Space) -> None:
+        RAMPolicy(self.model).check_observation_space(space)
+
+    def __call__(self, observation: dict[str, Any], trace: Trace | None) -> tuple[Any, Trace]:
+        glimpse, location = observation_to_tensors(observation, self.device)
+        if trace is None:
+            trace = Trace(self.model.initial_state(len(glimpse)))
+        out = self.model.step(glimpse, location, trace.core_state)
+        trace.core_state = out.state
+        trace.baselines.append(out.baseline)
+        trace.steps += 1
+        if trace.steps < self.num_glimpses:
+            next_location, log_prob = self.model.next_location(out, self.generator, explore=True)
+            if log_prob is not None:  # None: random locations, nothing to train
+                trace.location_log_probs.append(log_prob)
+            return scores_action(next_location, None, self.num_classes), trace
+        trace.logits = self.model.classify(out.hidden)
+        if self.sample_class:
+            posterior = trace.logits.detach().softmax(-1)
+            drawn = torch.multinomial(posterior, 1, generator=self.generator)
+            trace.class_log_prob = trace.logits.log_softmax(-1).gather(1, drawn).squeeze(1)
+            classes = drawn.squeeze(1)
+        else:
+            classes = trace.logits.detach().argmax(-1)
+        return scores_action(None, classes, self.num_classes), trace
+
+
 def collect_rollout(
-    model: RecurrentAttentionModel, env: gymnasium.vector.VectorEnv, seed: int, sample_class: bool
+    model: RecurrentAttentionModel,
+    env: gymnasium.vector.VectorEnv,
+    seed: int,
+    sample_class: bool,
 ) -> Rollout:
     """Run one episode in each env with gradients on; see the module docstring."""
-    source = EnvSource(env, model.classifier.weight.device)
-    episodes = run_episodes(model, source, seed, explore=True, sample_class=sample_class)
+    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class)
+    played = play(learner, env, seed)
+    trace, device = played.state, learner.device
+    log_probs = trace.location_log_probs
+    no_steps = torch.zeros(0, len(played.returns), device=device)  # random locations
     return Rollout(
-        location_log_probs=episodes.location_log_probs,
-        baselines=episodes.baselines,
-        logits=episodes.logits,
-        class_log_prob=episodes.class_log_prob,
-        rewards=episodes.rewards,
-        labels=episodes.labels,
+        location_log_probs=torch.stack(log_probs) if log_probs else no_steps,
+        baselines=torch.stack(trace.baselines),
+        logits=trace.logits,
+        class_log_prob=trace.class_log_prob,
+        rewards=torch.as_tensor(played.returns, dtype=torch.float32, device=device),
+        labels=torch.as_tensor(played.labels, device=device),
     )
 
 
-def compute_losses(rollout: Rollout | Episodes, location_weight: float = 1.0) -> Losses:
+def compute_losses(rollout: Rollout, location_weight: float = 1.0) -> Losses:
     """The hybrid loss, or the pure policy-gradient loss when the class was sampled.
 
     ``location_weight`` scales the REINFORCE term: its gradient, ``(l - mu) / std^2`` per
@@ -257,7 +327,7 @@ def train(
     optimizer = make_optimizer(model, config)
     progress = Progress()
     if resume:
-        checkpoint = load_checkpoint(out_dir / "last.pt")
+        checkpoint = load_checkpoint(out_dir / RUN_FILE)
         _load_state(model, optimizer, checkpoint)
         progress = Progress(**checkpoint["progress"])
         restore_rng_states(checkpoint["rng"])
@@ -288,13 +358,13 @@ def train(
 
     def end_of_period(epoch_stats: list[torch.Tensor], images_per_second: float) -> None:
         """Validate, checkpoint, and log one row (an epoch, or the part run before a stop)."""
-        result = evaluate(model, val_env, seed=config.seed, split="validation")
+        result = evaluate(RAMPolicy(model), val_env, seed=config.seed, split="validation")
         clock()
         progress.last_val_accuracy = result.accuracy
         if result.accuracy > progress.best_val_accuracy:
             progress.best_val_accuracy = result.accuracy
             save("best.pt")
-        save("last.pt")
+        save(RUN_FILE)
         loss, classification, location, baseline, accuracy = torch.stack(epoch_stats).mean(0)
         row = {
             "epoch": math.ceil(progress.updates / updates_per_epoch),
@@ -364,8 +434,14 @@ def train(
         writer.close()
     env.close()
     val_env.close()
+    images, minutes = progress.updates * images_per_update, progress.train_seconds / 60.0
     return {
         "stop_reason": stop_reason,
+        "text": (
+            f"{stop_reason}: {images} images in {minutes:.1f} min; validation accuracy last "
+            f"{progress.last_val_accuracy:.2f}%, best {progress.best_val_accuracy:.2f}%"
+        ),
+        "checkpoint": str(out_dir / "best.pt"),
         "updates": progress.updates,
         "images": progress.updates * images_per_update,
         "minutes": progress.train_seconds / 60.0,
@@ -402,6 +478,29 @@ def load_model(checkpoint: dict[str, Any], device: str = "cpu") -> RecurrentAtte
     return model
 
 
+def load(path: str | os.PathLike, device: str = "cpu", sample_paths: bool = False) -> LoadedPolicy:
+    """The policy of a checkpoint (``best.pt``, ``last.pt``), with the task it trained on."""
+    checkpoint = load_checkpoint(path)
+    config = ReinforceConfig.from_dict(checkpoint["config"])
+    return LoadedPolicy(
+        RAMPolicy(load_model(checkpoint, device), sample_paths),
+        algo="reinforce",
+        env_id=config.env_id,
+        env_kwargs=config.env_kwargs(),
+        seed=config.seed,
+        checkpoint=Path(path),
+        eval_batch_size=config.eval_batch_size,
+    )
+
+
+def stored_config(run_dir: str | os.PathLike) -> ReinforceConfig:
+    """The config of the run in ``run_dir`` (from its ``last.pt``), to carry it on."""
+    checkpoint = load_checkpoint(Path(run_dir) / RUN_FILE)
+    if checkpoint["algo"] != "reinforce":
+        raise CheckpointError(f"{run_dir} holds a {checkpoint['algo']!r} run")
+    return ReinforceConfig.from_dict(checkpoint["config"])
+
+
 def _tensorboard_writer(out_dir: Path) -> Any:
     """A TensorBoard writer in ``out_dir/tb`` if TensorBoard is installed, else None."""
     try:
@@ -420,7 +519,9 @@ __all__ = [
     "collect_rollout",
     "compute_losses",
     "learning_rate",
+    "load",
     "load_model",
+    "stored_config",
     "train",
     "update",
 ]

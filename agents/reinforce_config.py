@@ -7,9 +7,12 @@ without importing torch.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
+from agents.cli_common import non_negative_float, positive_float, positive_int
+from agents.run_settings import RunSettings
 from agents.schedules import LR_SCHEDULES
+from agents.settings import setting
 
 __all__ = [
     "CORE_TYPES",
@@ -34,33 +37,60 @@ SETTINGS_BEFORE_THEY_EXISTED = {"weight_decay": 0.0}
 
 
 @dataclass
-class ReinforceConfig:
+class ReinforceConfig(RunSettings):
     """Every setting of a training run; the defaults are the best found on GlimpseMNIST-v0."""
 
-    env_id: str = "GlimpseMNIST-v0"
-    num_glimpses: int | None = None  # None: the env's own setting
-    glimpse_size: int | None = None
-    num_scales: int | None = None
-    first_location: str | None = None  # None: the env's own ("random", as in the paper)
-    core: str = "rnn"
-    hidden_size: int = 256
-    std: float = DEFAULT_LOCATION_STD
-    learn_std: bool = False
-    locations: str = "learned"  # "random": the paper's control (locations not learned)
-    loss: str = "hybrid"
-    location_weight: float = 0.03  # weight of the REINFORCE term (1 = the paper's sum)
-    epochs: int = 200
-    train_minutes: float | None = None
-    max_images: int | None = None  # a hard cap on training images (for tests / smoke runs)
-    batch_size: int = 1024
-    num_envs: int | None = None  # None: batch_size; fewer accumulates several rollouts
-    lr: float = 4e-3
-    lr_schedule: str = "cosine"
-    weight_decay: float = 0.05  # decoupled (AdamW): each step shrinks the weights by lr * wd
-    seed: int = 0
-    device: str = "cpu"
-    threads: int | None = None
-    eval_batch_size: int = 1000
+    core: str = setting(
+        "rnn", "recurrent core: the paper's relu RNN, an LSTM or a GRU", choices=CORE_TYPES
+    )
+    hidden_size: int = setting(256, "units of the core", type=positive_int)
+    std: float = setting(
+        DEFAULT_LOCATION_STD, "std of the Gaussian location policy", type=positive_float
+    )
+    learn_std: bool = setting(False, "learn the location std")
+    locations: str = setting(
+        "learned",
+        "learned: the Gaussian location policy; random: the paper's control, glimpses at "
+        "uniformly random places (nothing learns where to look)",
+        choices=LOCATION_POLICIES,
+    )
+    loss: str = setting(
+        "hybrid",
+        "hybrid: cross-entropy classifier + REINFORCE locations; "
+        "reinforce: the classifier by policy gradient too",
+        choices=LOSSES,
+    )
+    location_weight: float = setting(
+        0.03, "weight of the REINFORCE term of the loss (1: the paper's sum)", type=positive_float
+    )
+    epochs: int = setting(200, "epochs of 50,000 training images", type=positive_int)
+    max_images: int | None = setting(
+        None, "a hard cap on training images (tests, smoke runs)", type=positive_int, hidden=True
+    )
+    batch_size: int = setting(1024, "episodes per update", type=positive_int)
+    lr: float = setting(
+        4e-3, "Adam learning rate (at the start of the schedule)", type=positive_float
+    )
+    lr_schedule: str = setting(
+        "cosine",
+        "decay over the run (epochs or --train-minutes, what ends first)",
+        choices=LR_SCHEDULES,
+    )
+    weight_decay: float = setting(
+        0.05,
+        "decoupled (AdamW) weight decay; each step shrinks the weights by LR x this",
+        type=non_negative_float,
+    )
+
+    # Settings a --resume may change (the run's length and where it runs); any other
+    # setting must stay the run's.
+    RESUME_OVERRIDABLE: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "train_minutes",
+        "max_images",
+        "device",
+        "threads",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,15 +102,9 @@ class ReinforceConfig:
         stored = {key: value for key, value in values.items() if key in known}
         return cls(**{**SETTINGS_BEFORE_THEY_EXISTED, **stored})
 
-    def env_kwargs(self) -> dict[str, Any]:
-        """The env settings this run overrides (the others stay the registered ones)."""
-        overrides = {
-            "num_glimpses": self.num_glimpses,
-            "glimpse_size": self.glimpse_size,
-            "num_scales": self.num_scales,
-            "first_location": self.first_location,
-        }
-        return {key: value for key, value in overrides.items() if value is not None}
+    def validate(self) -> None:
+        """``ValueError`` naming what cannot run."""
+        self.rollouts_per_update()
 
     def rollouts_per_update(self) -> int:
         num_envs = self.num_envs or self.batch_size

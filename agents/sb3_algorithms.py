@@ -17,18 +17,24 @@ locations for the same seed, deterministic actions), and returns the same ``Eval
 classifier loss. The feed-forward algorithms (``ppo``, ``a2c``, ``sac``, ``td3``, ``dqn``) use
 SB3's ``MultiInputPolicy`` on the same glimpse network, without memory: each step they
 see only the current glimpse, its location and the time.
+
+An algorithm whose spec names an ``observation_transform`` (``ObservationTransform``) trains
+and is scored on the transform of the env's observations instead: ``train_sb3`` wraps the
+training env in ``TransformedVecEnv`` and ``SB3Policy`` applies it when the model plays.
+``ppo-history`` (``agents.glimpse_history``) so sees each episode's glimpses so far.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium
 import numpy as np
@@ -36,12 +42,15 @@ import stable_baselines3
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
-from agents.evaluation import EvalResult, make_eval_env
+from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.hybrid_ppo import HybridRecurrentPPO
-from agents.rollout import derive_seed
+from agents.policy import LoadedPolicy
+from agents.sb3_config import SB3Config
 from agents.sb3_registry import (
     ALGORITHM_NAMES,
     ALGORITHMS,
@@ -56,6 +65,7 @@ from ram_env.atomic import write_atomic, write_json_atomic
 from ram_env.sb3 import make_sb3_vec_env
 
 MODEL_FILE = "model.zip"
+RUN_FILE = MODEL_FILE  # what a run folder holding a run of this family has
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
 METRIC_FIELDS = (
@@ -66,6 +76,87 @@ METRIC_FIELDS = (
     "val_accuracy",
     "steps_per_second",
 )
+
+
+# --------------------------------------------------------------------------- observations
+
+
+class ObservationTransform(Protocol):
+    """What an SB3 model sees instead of the glimpse env's observations (e.g. a history).
+
+    Built once per env as ``cls(observation_space, num_glimpses)`` from the env's single-env
+    observation space (kept as ``input_space``) and its episode length; ``observation_space``
+    is the single-env space of what it returns, the space the SB3 model is built on. It acts
+    on whole batches and keeps no per-episode state of its own: what it must remember from
+    step to step is the ``memory`` it returns and is given back, so one transform serves the
+    training env and every scoring env at once.
+    """
+
+    input_space: gymnasium.spaces.Space
+    observation_space: gymnasium.spaces.Space
+
+    def __init__(self, observation_space: gymnasium.spaces.Space, num_glimpses: int) -> None: ...
+
+    def __call__(
+        self,
+        observation: dict[str, np.ndarray],
+        memory: Any | None,
+        episode_start: np.ndarray,
+    ) -> tuple[dict[str, np.ndarray], Any]:
+        """The transformed batch of observations and the memory to pass with the next one.
+
+        ``memory`` is None at the very first call; ``episode_start[i]`` is True where env i's
+        observation is the first of an episode (its history restarts there). The arrays
+        returned must not change afterwards (SB3 stores them a step later).
+        """
+
+
+class TransformedVecEnv(VecEnvWrapper):
+    """An SB3 ``VecEnv`` whose observations pass through an ``ObservationTransform``.
+
+    ``SB3VecEnv`` resets an ended env at once, so an env whose ``done`` is True returns the
+    first observation of its next episode: that is where its history restarts. The
+    ``terminal_observation`` of an ended episode is transformed too, as the continuation of
+    its history (off-policy algorithms store it as the last step's next observation).
+    """
+
+    def __init__(self, venv: VecEnv, transform: ObservationTransform) -> None:
+        super().__init__(venv, observation_space=transform.observation_space)
+        self.transform = transform
+        self.memory: Any | None = None
+
+    def reset(self) -> VecEnvObs:
+        observation = self.venv.reset()
+        starts = np.ones(self.num_envs, dtype=bool)
+        observation, self.memory = self.transform(observation, None, starts)
+        return observation
+
+    def step_wait(self) -> VecEnvStepReturn:
+        observation, rewards, dones, infos = self.venv.step_wait()
+        if dones.any():
+            self._transform_terminal_observations(observation, dones, infos)
+        observation, self.memory = self.transform(observation, self.memory, dones)
+        return observation, rewards, dones, infos
+
+    def _transform_terminal_observations(
+        self, observation: dict[str, np.ndarray], dones: np.ndarray, infos: list[dict[str, Any]]
+    ) -> None:
+        ended = np.flatnonzero(dones)
+        final = {key: value.copy() for key, value in observation.items()}
+        for key in final:
+            final[key][ended] = [infos[i]["terminal_observation"][key] for i in ended]
+        not_started = np.zeros(self.num_envs, dtype=bool)
+        final, _ = self.transform(final, self.memory, not_started)
+        for i in ended:
+            infos[i]["terminal_observation"] = {key: value[i] for key, value in final.items()}
+
+
+def make_observation_transform(
+    spec: AlgorithmSpec, observation_space: gymnasium.spaces.Space, num_glimpses: int
+) -> ObservationTransform | None:
+    """The spec's observation transform for envs of ``observation_space`` (None: none)."""
+    cls = spec.load_observation_transform()
+    return None if cls is None else cls(observation_space, num_glimpses)
 
 
 # --------------------------------------------------------------------------- schedules
@@ -241,17 +332,21 @@ def train_sb3(
         torch.set_num_threads(threads)
     env_kwargs = {**spec.env_kwargs, **(env_kwargs or {}), "action_type": action_type}
     num_envs = num_envs or spec.num_envs
-    env = make_sb3_vec_env(env_id, num_envs, seed=seed, split="train", **env_kwargs)
+    env: VecEnv = make_sb3_vec_env(env_id, num_envs, seed=seed, split="train", **env_kwargs)
+    num_glimpses = env.venv.num_glimpses
+    transform = make_observation_transform(spec, env.observation_space, num_glimpses)
+    if transform is not None:
+        env = TransformedVecEnv(env, transform)
     params = {**spec.hyperparams, **(hyperparams or {})}
     policy_kwargs = {**spec.load_policy_kwargs(), **params.pop("policy_kwargs", {})}
     if spec.rollout_episodes is not None and "n_steps" not in params:
-        params["n_steps"] = spec.rollout_episodes * env.venv.num_glimpses
+        params["n_steps"] = spec.rollout_episodes * num_glimpses
     if "batch_size" in params and "n_steps" in params and "batch_size" not in (hyperparams or {}):
         params["batch_size"] = min(params["batch_size"], params["n_steps"] * num_envs)
     lr_schedule = params.pop("lr_schedule", "constant")
     learning_rate = BudgetSchedule(params.pop("learning_rate", 3e-4), lr_schedule)
     if spec.recurrent:
-        policy_kwargs.setdefault("num_glimpses", env.venv.num_glimpses)
+        policy_kwargs.setdefault("num_glimpses", num_glimpses)
     model = spec.load_algo_class()(
         spec.load_policy(),
         env,
@@ -268,6 +363,7 @@ def train_sb3(
         "env_id": env_id,
         "action_type": action_type,
         "env_kwargs": env_kwargs,
+        "num_glimpses": num_glimpses,
         "num_envs": num_envs,
         "seed": seed,
         "total_timesteps": total_timesteps,
@@ -276,6 +372,7 @@ def train_sb3(
         "threads": threads,
         "policy": spec.policy_name,
         "policy_kwargs": policy_kwargs,
+        **({"observation_transform": spec.observation_transform} if transform else {}),
         "hyperparams": {
             **params,
             "learning_rate": learning_rate.initial,
@@ -290,7 +387,8 @@ def train_sb3(
         num_images = min(val_images, val_env.unwrapped.num_images)
 
         def score(current: BaseAlgorithm) -> float:
-            return _score(current, val_env, seed, num_images).accuracy
+            policy = SB3Policy(current, action_type, transform)
+            return evaluate(policy, val_env, seed=seed, num_images=num_images).accuracy
 
     model_path = out_dir / MODEL_FILE
     with StopRequest() as stop:
@@ -323,6 +421,42 @@ def train_sb3(
     return summary
 
 
+def train(
+    config: SB3Config, run_dir: str | os.PathLike, resume: bool = False, progress_bar: bool = True
+) -> dict[str, Any]:
+    """Train the run ``config`` describes in ``run_dir`` (the algorithm protocol's entry)."""
+    if resume:
+        raise ValueError(f"--algo {config.algo} runs cannot be resumed; they start afresh")
+    summary = train_sb3(
+        config.algo,
+        config.env_id,
+        out_dir=run_dir,
+        total_timesteps=config.total_timesteps,
+        train_minutes=config.train_minutes,
+        seed=config.seed,
+        num_envs=config.num_envs,
+        action_type=config.resolved_action_type(),
+        device=config.device,
+        threads=config.threads,
+        env_kwargs=config.env_kwargs(),
+        hyperparams=config.overrides() or None,
+        val_images=config.val_images,
+        log_every_s=config.log_interval,
+        progress_bar=progress_bar and _has_progress_bar(),
+    )
+    text = (
+        f"{summary['stop_reason']}: {summary['timesteps']} steps ({summary['episodes']} "
+        f"episodes) in {summary['minutes']:.1f} min, {summary['steps_per_second']:.0f} "
+        f"steps/s; saved {summary['model']}"
+    )
+    return {**summary, "text": text, "checkpoint": summary["model"]}
+
+
+def _has_progress_bar() -> bool:
+    """SB3's progress bar needs both tqdm and rich."""
+    return all(importlib.util.find_spec(name) is not None for name in ("tqdm", "rich"))
+
+
 def _versions() -> dict[str, str]:
     import sb3_contrib
 
@@ -344,40 +478,45 @@ def _make_split_env(
     return make_eval_env(env_id, split, num_envs, **env_kwargs)
 
 
-def _score(
-    model: BaseAlgorithm,
-    env: gymnasium.vector.VectorEnv,
-    seed: int,
-    num_images: int | None = None,
-    split: str = "",
-) -> EvalResult:
-    """Score ``model`` (deterministic actions) on the first ``num_images`` images of the
-    env's split (all when None), each exactly once.
+class SB3Policy:
+    """A trained SB3 model as an ``agents.policy.Policy``: its deterministic actions.
 
-    Image j's first location comes from seed ``derive_seed(seed, 0) + j``, as in
-    ``agents.evaluation.evaluate`` with ``mc=1``: the same run seed gives both routes the
-    same first glimpses.
+    The state is the recurrent policy's (``None`` for feed-forward ones) and the
+    ``transform``'s memory (``None`` without one); a ``None`` state starts the episodes,
+    which SB3 reads as ``episode_start``. With a ``transform`` the model sees the transformed
+    observations, and the env must give what the transform takes.
     """
-    unwrapped = env.unwrapped
-    batch, total = unwrapped.num_envs, unwrapped.num_images
-    num_images = total if num_images is None else min(num_images, total)
-    correct = 0
-    for start in range(0, num_images, batch):
-        image_index = np.arange(start, start + batch) % total
-        valid = min(batch, num_images - start)
-        observation, _ = env.reset(
-            seed=derive_seed(seed, 0) + start, options={"image_index": image_index}
+
+    def __init__(
+        self,
+        model: BaseAlgorithm,
+        action_type: str,
+        transform: ObservationTransform | None = None,
+    ) -> None:
+        self.model = model
+        self.action_type = action_type
+        self.transform = transform
+
+    def seed(self, seed: int) -> None:
+        """Deterministic actions draw nothing."""
+
+    def check_observation_space(self, space: gymnasium.spaces.Space) -> None:
+        expected = self.model.observation_space
+        if self.transform is not None:
+            expected = self.transform.input_space
+        if space != expected:
+            raise ValueError(f"the model expects observations {expected}, the env gives {space}")
+
+    def __call__(self, observation: dict[str, np.ndarray], state: Any) -> tuple[np.ndarray, Any]:
+        batch = len(observation["location"])
+        recurrent_state, memory = (None, None) if state is None else state
+        episode_start = np.full(batch, state is None)
+        if self.transform is not None:
+            observation, memory = self.transform(observation, memory, episode_start)
+        action, recurrent_state = self.model.predict(
+            observation, state=recurrent_state, episode_start=episode_start, deterministic=True
         )
-        state, episode_start = None, np.ones(batch, dtype=bool)
-        for _ in range(unwrapped.num_glimpses):
-            action, state = model.predict(
-                observation, state=state, episode_start=episode_start, deterministic=True
-            )
-            episode_start = np.zeros(batch, dtype=bool)
-            observation, _, _, _, infos = env.step(action)
-        correct += int(np.asarray(infos["is_success"])[:valid].sum())
-    accuracy = 100.0 * correct / num_images
-    return EvalResult(split=split, n=num_images, mc=1, accuracy=accuracy, error=100.0 - accuracy)
+        return action, (recurrent_state, memory)
 
 
 def resolve_model_path(path: str | os.PathLike) -> Path:
@@ -420,6 +559,46 @@ def is_sb3_run(path: str | os.PathLike) -> bool:
     return model_path.suffix == ".zip" and model_path.is_file()
 
 
+def load(path: str | os.PathLike, device: str = "cpu", sample_paths: bool = False) -> LoadedPolicy:
+    """The policy of a saved run (``model.zip`` or its folder), with the task it trained on."""
+    if sample_paths:
+        raise CheckpointError(
+            "--mc > 1 averages sampled glimpse paths of the hand-written agent; "
+            "SB3 models are scored on their deterministic path (--mc 1)"
+        )
+    model, config, model_path = load_run(path, device)
+    return LoadedPolicy(
+        SB3Policy(model, config["action_type"], _load_transform(model, config, model_path)),
+        algo=config["algo"],
+        env_id=config["env_id"],
+        env_kwargs=dict(config.get("env_kwargs", {})),
+        seed=config.get("seed", 0),
+        checkpoint=model_path,
+        details={"action_type": config["action_type"]},
+    )
+
+
+def _load_transform(
+    model: BaseAlgorithm, config: dict[str, Any], model_path: Path
+) -> ObservationTransform | None:
+    """The run's observation transform, rebuilt for the env it trained on (None: none)."""
+    spec = get_spec(config["algo"])
+    if spec.observation_transform is None:
+        return None
+    env = gymnasium.make(config["env_id"], **config.get("env_kwargs", {}))
+    try:
+        num_glimpses = config.get("num_glimpses") or env.unwrapped.num_glimpses
+        transform = make_observation_transform(spec, env.observation_space, num_glimpses)
+    finally:
+        env.close()
+    if transform.observation_space != model.observation_space:
+        raise CheckpointError(
+            f"{model_path} sees observations {model.observation_space}, but its "
+            f"{spec.observation_transform} of the run's env gives {transform.observation_space}"
+        )
+    return transform
+
+
 def evaluate_sb3(
     path: str | os.PathLike,
     split: str = "test",
@@ -431,19 +610,16 @@ def evaluate_sb3(
 ) -> EvalResult:
     """Score a saved SB3 run on every fixed canvas of ``split`` (the first ``max_images``
     only, when given), each exactly once, with deterministic actions."""
-    model, config, _ = load_run(path, device)
-    env_kwargs = dict(config.get("env_kwargs", {}))
+    loaded = load(path, device)
     num_envs = batch_size if max_images is None else min(batch_size, max_images)
-    env = _make_split_env(config["env_id"], split, num_envs, env_kwargs)
-    if env.single_observation_space != model.observation_space:
-        raise CheckpointError(
-            f"the model expects observations {model.observation_space}, "
-            f"the env gives {env.single_observation_space}"
-        )
+    env = _make_split_env(loaded.env_id, split, num_envs, loaded.env_kwargs)
     try:
-        return _score(
-            model, env, config.get("seed", 0) if seed is None else seed, max_images, split
-        )
+        loaded.policy.check_observation_space(env.single_observation_space)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from error
+    try:
+        seed = loaded.seed if seed is None else seed
+        return evaluate(loaded.policy, env, seed=seed, split=split, num_images=max_images)
     finally:
         env.close()
 
@@ -454,13 +630,18 @@ __all__ = [
     "AlgorithmSpec",
     "AlgorithmSpec",
     "HybridRecurrentPPO",
+    "ObservationTransform",
     "RunCallback",
     "action_types_help",
+    "SB3Policy",
     "evaluate_sb3",
+    "load",
     "get_spec",
     "is_sb3_run",
     "load_run",
     "resolve_action_type",
     "save_model_atomic",
+    "train",
     "train_sb3",
+    "TransformedVecEnv",
 ]

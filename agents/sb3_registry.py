@@ -4,6 +4,11 @@
 ``"module:Class"`` paths, imported only when a model is built or loaded, so that listing the
 algorithms needs neither torch nor SB3), the action types it can use (the first is its
 default) and hyper-parameters chosen for ``GlimpseMNIST-v0``.
+
+A spec may also name an ``observation_transform`` (see
+``agents.sb3_algorithms.ObservationTransform``): what the model sees is then the transform of
+the env's observations, in training and when scored. Adding such an algorithm is one module
+and one line here.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class AlgorithmSpec:
     rollout_episodes: int | None = None  # on-policy: n_steps = this many episode lengths
     recurrent: bool = False
     summary: str = ""
+    observation_transform: str | None = None  # "module:Class": what the model sees instead
 
     @property
     def default_action_type(self) -> str:
@@ -44,6 +50,12 @@ class AlgorithmSpec:
     def load_policy(self) -> str | type:
         return load_object(self.policy) if ":" in self.policy else self.policy
 
+    def load_observation_transform(self) -> type | None:
+        """The observation transform's class (None: the model sees the env's observations)."""
+        if self.observation_transform is None:
+            return None
+        return load_object(self.observation_transform)
+
     def load_policy_kwargs(self) -> dict[str, Any]:
         """``policy_kwargs`` with its ``"module:Class"`` strings imported."""
         extractor = self.policy_kwargs.get("features_extractor_class")
@@ -58,7 +70,7 @@ def load_object(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-_GLIMPSE_EXTRACTOR = {"features_extractor_class": "agents.sb3_policy:GlimpseFeaturesExtractor"}
+_GLIMPSE_EXTRACTOR = "agents.sb3_policy:GlimpseFeaturesExtractor"
 _ON_POLICY = dict(gamma=1.0, ent_coef=0.01)  # episodes have a fixed length: no discounting
 _OFF_POLICY = dict(
     buffer_size=200_000,
@@ -76,10 +88,19 @@ def _feed_forward(
     action_types: tuple[str, ...],
     on_policy: bool,
     note: str = "",
+    *,
+    extractor: str = _GLIMPSE_EXTRACTOR,
+    transform: str | None = None,
+    summary: str | None = None,
     **settings: Any,
 ) -> AlgorithmSpec:
-    """An SB3 algorithm with ``MultiInputPolicy`` on the glimpse network (no memory);
-    ``settings`` are its hyper-parameters beyond the on- or off-policy defaults."""
+    """An SB3 algorithm with ``MultiInputPolicy``, by default on the glimpse network (no
+    memory); ``settings`` are its hyper-parameters beyond the on- or off-policy defaults.
+
+    ``extractor`` (``"module:Class"``) is the features extractor, ``transform`` an
+    observation transform (``AlgorithmSpec.observation_transform``) and ``summary`` replaces
+    the default one; the defaults give the plain feed-forward algorithms.
+    """
     net_arch = dict(pi=[256], vf=[256]) if on_policy else [256, 256]
     return AlgorithmSpec(
         name,
@@ -90,13 +111,15 @@ def _feed_forward(
         default_timesteps=10_000_000 if on_policy else 2_000_000,
         rollout_episodes=1 if on_policy else None,
         hyperparams=dict(_ON_POLICY if on_policy else _OFF_POLICY, **settings),
-        policy_kwargs=dict(_GLIMPSE_EXTRACTOR, net_arch=net_arch),
-        summary=f"{cls}, glimpse net + MLP, no memory{note}",
+        policy_kwargs=dict(features_extractor_class=extractor, net_arch=net_arch),
+        summary=summary or f"{cls}, glimpse net + MLP, no memory{note}",
+        observation_transform=transform,
     )
 
 
 _DISCRETE_TOO = ("multidiscrete", "box", "discrete")
 _ON_POLICY_LR = dict(learning_rate=1e-3, lr_schedule="cosine")
+_PPO = dict(batch_size=384, n_epochs=4, **_ON_POLICY_LR, gae_lambda=0.95)
 
 ALGORITHMS: dict[str, AlgorithmSpec] = {
     spec.name: spec
@@ -123,16 +146,7 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             recurrent=True,
             summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
         ),
-        _feed_forward(
-            "ppo",
-            "PPO",
-            _DISCRETE_TOO,
-            on_policy=True,
-            batch_size=384,
-            n_epochs=4,
-            **_ON_POLICY_LR,
-            gae_lambda=0.95,
-        ),
+        _feed_forward("ppo", "PPO", _DISCRETE_TOO, on_policy=True, **_PPO),
         _feed_forward("a2c", "A2C", _DISCRETE_TOO, on_policy=True, **_ON_POLICY_LR, gae_lambda=1.0),
         _feed_forward("sac", "SAC", ("box",), on_policy=False, learning_rate=3e-4),
         _feed_forward("td3", "TD3", ("box",), on_policy=False, learning_rate=3e-4),
@@ -178,3 +192,9 @@ def resolve_action_type(algo: str, action_type: str | None) -> str:
 def action_types_help() -> str:
     """One line per algorithm: the action types it can use, its default first."""
     return "; ".join(f"{name}: {'|'.join(spec.action_types)}" for name, spec in ALGORITHMS.items())
+
+
+ACTION_TYPES = tuple(
+    dict.fromkeys(kind for spec in ALGORITHMS.values() for kind in spec.action_types)
+)
+"""Every action type some SB3 algorithm can use."""

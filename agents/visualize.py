@@ -10,72 +10,63 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 import ram_env  # noqa: F401  (registers the env ids)
-from agents.episode_runner import EnvSource, run_episodes
-from agents.evaluation import make_eval_env
-from agents.ram_policy import RecurrentAttentionModel
+from agents.evaluation import make_eval_env, play
+from agents.policy import Policy
 from agents.rollout import derive_seed
 from ram_env.render import render_frame, save_episode
 
 
-@torch.no_grad()
 def record_paths(
-    model: RecurrentAttentionModel,
+    policy: Policy,
     env_id: str,
     split: str,
     image_indices: list[int],
     seed: int = 0,
-    **env_kwargs,
+    **env_kwargs: Any,
 ) -> tuple[list[list[np.ndarray]], list[tuple[int, int]]]:
-    """Frames of one mean-path episode per image, and ``(label, prediction)`` pairs.
+    """Frames of one episode per image, and ``(label, prediction)`` pairs.
 
     Image j starts where ``evaluate`` starts it (seed ``derive_seed(seed, 0) + j``).
     """
-    model.eval()
     index = np.asarray(image_indices, dtype=np.int64)
     env = make_eval_env(env_id, split, len(index), **env_kwargs)
     first_seeds = np.uint64(derive_seed(seed, 0)) + index.astype(np.uint64)
-    episodes = run_episodes(
-        model,
-        EnvSource(env, model.classifier.weight.device),
-        derive_seed(seed, 0),
-        explore=False,
-        image_index=index,
-        reset_seed=first_seeds,
-    )
+    played = play(policy, env, derive_seed(seed, 0), index, reset_seed=first_seeds)
     task = env.unwrapped.task
-    locations = episodes.locations.cpu().numpy()
     all_frames = [
         [
             render_frame(
-                env.unwrapped.canvas(i), locations[: t + 1, i], task.glimpse_size, task.num_scales
+                env.unwrapped.canvas(i),
+                played.locations[: t + 1, i],
+                task.glimpse_size,
+                task.num_scales,
             )
-            for t in range(len(locations))
+            for t in range(len(played.locations))
         ]
         for i in range(len(index))
     ]
-    outcomes = list(zip(episodes.labels.tolist(), episodes.classes.tolist(), strict=True))
+    outcomes = list(zip(played.labels.tolist(), played.predictions.tolist(), strict=True))
     env.close()
     return all_frames, outcomes
 
 
 def plot_glimpse_paths(
-    model: RecurrentAttentionModel,
-    config,
+    policy: Policy,
+    env_id: str,
     split: str,
     path: str | os.PathLike,
     count: int = 8,
     seed: int = 0,
+    **env_kwargs: Any,
 ) -> Path:
     """Write the glimpse paths of the first ``count`` images of ``split`` to ``path``."""
-    frames, outcomes = record_paths(
-        model, config.env_id, split, list(range(count)), seed, **config.env_kwargs()
-    )
+    frames, outcomes = record_paths(policy, env_id, split, list(range(count)), seed, **env_kwargs)
     for digit, outcome in zip(frames, outcomes, strict=True):
         digit[-1] = _label(digit[-1], *outcome)
     if Path(path).suffix.lower() == ".png":  # one picture: a row of glimpses per digit

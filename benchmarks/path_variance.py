@@ -25,6 +25,7 @@ import torch
 
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.evaluation import make_eval_env, path_batches
+from agents.ram_policy import RAMPolicy
 from agents.reinforce import ReinforceConfig, load_model
 
 RINGS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -50,14 +51,15 @@ def score_paths(
     sampled_right = np.zeros((paths, num_images), dtype=bool)
     averaged = np.zeros((num_images, model.config.num_classes))
     # The same seeds as train.py --eval: the mean path is its mc 1, the sampled ones its mc N.
-    for scored in path_batches(model, env, 1, seed, sample=False):
-        right = scored.logits.argmax(-1).numpy() == scored.labels
-        labels[scored.images], mean_right[scored.images] = scored.labels, right
+    for scored in path_batches(RAMPolicy(model), env, 1, seed):
+        labels[scored.images], mean_right[scored.images] = (
+            scored.played.labels,
+            scored.played.correct,
+        )
         first_ring[scored.images] = np.abs(scored.first_locations).max(1)
-    for scored in path_batches(model, env, paths, seed, sample=True):
-        right = scored.logits.argmax(-1).numpy() == scored.labels
-        sampled_right[scored.path, scored.images] = right
-        averaged[scored.images] += scored.logits.softmax(-1).numpy()
+    for scored in path_batches(RAMPolicy(model, sample_paths=True), env, paths, seed):
+        sampled_right[scored.path, scored.images] = scored.played.correct
+        averaged[scored.images] += scored.played.class_scores
     env.close()
     return {
         "labels": labels,

@@ -9,8 +9,8 @@ Two loops, timed in alternating rounds so that both see the same machine load:
 
 * ``trainer``: ``agents.reinforce.update``, stepping the native ``GlimpseVectorEnv`` (numpy
   retina, env-side labels and rewards) exactly as ``train.py`` does;
-* ``env-free``: the same model, losses and optimiser on a tensor batch of MNIST digits, with
-  the retina written in torch (no env, no numpy round trips): the cost of the model alone.
+* ``env-free``: the same episode loop, model, losses and optimiser on a tensor batch of
+  MNIST digits, with the retina written in torch (no numpy env): the cost of the model alone.
 
 With ``--compile`` a third loop, ``compiled``, is the trainer with ``model.step`` wrapped
 in ``torch.compile``, timed in the same rounds.
@@ -29,11 +29,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.episode_runner import run_episodes
 from agents.ram_policy import RecurrentAttentionModel
 from agents.reinforce import (
     ReinforceConfig,
     build_model,
+    collect_rollout,
     compute_losses,
     make_optimizer,
     make_train_env,
@@ -89,49 +89,60 @@ def digit_canvases(
     return torch.from_numpy(canvases), torch.from_numpy(labels[pick].astype(np.int64))
 
 
-class TensorCanvasSource:
-    """A ``GlimpseSource`` over tensor canvases read by ``TorchRetina``: the episode loop
-    without the env (no numpy, no round trips), to time the model alone."""
+class TensorCanvasEnv:
+    """A stand-in for the glimpse vector env over tensor canvases read by ``TorchRetina``:
+    the same episode loop (``play``) and learner without the numpy env, to time the model
+    alone. Its arrays are views of tensors (no copies)."""
 
     def __init__(
         self,
         retina: TorchRetina,
         canvases: torch.Tensor,
         labels: torch.Tensor,
-        num_episodes: int,
+        num_envs: int,
         num_glimpses: int,
         generator: torch.Generator,
     ) -> None:
         self.retina, self.canvases, self.labels = retina, canvases, labels
-        self.num_episodes, self.num_glimpses = num_episodes, num_glimpses
+        self.num_envs, self.num_glimpses = num_envs, num_glimpses
         self.generator = generator
+        self.unwrapped = self
 
-    def begin(self, seed, image_index):
-        pick = torch.randint(len(self.canvases), (self.num_episodes,), generator=self.generator)
+    def _observe(self, location: torch.Tensor) -> dict[str, np.ndarray]:
+        glimpse = self.retina(self.padded, location)
+        return {"glimpse": glimpse.numpy(), "location": location.numpy()}
+
+    def reset(self, seed=None, options=None):
+        pick = torch.randint(len(self.canvases), (self.num_envs,), generator=self.generator)
         self.padded = self.retina.pad_canvases(self.canvases[pick])
-        self.episode_labels = self.labels[pick]
-        location = torch.rand(self.num_episodes, 2, generator=self.generator) * 2 - 1
-        return self.retina(self.padded, location), location
+        self.episode_labels = self.labels[pick].numpy()
+        self.steps = 0
+        location = torch.rand(self.num_envs, 2, generator=self.generator) * 2 - 1
+        return self._observe(location), {}
 
-    def look(self, locations):
-        location = locations.clamp(-1.0, 1.0)
-        return self.retina(self.padded, location), location
-
-    def decide(self, classes):
-        return (classes == self.episode_labels).float(), self.episode_labels
+    def step(self, action: np.ndarray):
+        self.steps += 1
+        action = torch.from_numpy(action)
+        observation = self._observe(action[:, :2].clamp(-1.0, 1.0))
+        predictions = action[:, 2:].argmax(-1).numpy()
+        correct = predictions == self.episode_labels
+        done = self.steps == self.num_glimpses
+        reward = correct.astype(np.float64) if done else np.zeros(self.num_envs)
+        infos = {"label": self.episode_labels, "prediction": predictions, "is_success": correct}
+        return observation, reward, done, False, infos
 
 
 def env_free_update(
     model: RecurrentAttentionModel,
     optimizer: torch.optim.Optimizer,
-    source: TensorCanvasSource,
+    env: TensorCanvasEnv,
     config: ReinforceConfig,
     index: int,
 ) -> None:
     """``agents.reinforce.update`` with the env replaced by tensor canvases."""
-    episodes = run_episodes(model, source, index, explore=True)
+    rollout = collect_rollout(model, env, index, sample_class=False)
     optimizer.zero_grad(set_to_none=True)
-    compute_losses(episodes, config.location_weight).total.backward()
+    compute_losses(rollout, config.location_weight).total.backward()
     optimizer.step()
 
 
@@ -178,14 +189,14 @@ def main() -> None:
     retina = TorchRetina(task.canvas_shape, task.glimpse_size, task.num_scales)
     canvases, labels = digit_canvases(task.canvas_shape, 10_000)
     generator = torch.Generator().manual_seed(0)
-    source = TensorCanvasSource(
+    tensor_env = TensorCanvasEnv(
         retina, canvases, labels, config.batch_size, num_glimpses, generator
     )
 
     loops = {
         "trainer": lambda i: update(models["trainer"], optimizers["trainer"], env, config, i),
         "env-free": lambda i: env_free_update(
-            models["env-free"], optimizers["env-free"], source, config, i
+            models["env-free"], optimizers["env-free"], tensor_env, config, i
         ),
     }
     if args.compile:

@@ -116,8 +116,8 @@ MUTATIONS = (
     Mutation(
         "mc-averages-logits",
         "agents/evaluation.py",
-        "probabilities[batch.images] += batch.logits.softmax(-1).cpu()",
-        "probabilities[batch.images] += batch.logits.cpu()",
+        "posteriors[batch.images] += batch.played.class_scores",
+        "posteriors[batch.images] += np.log(batch.played.class_scores)",
         ("tests/test_values.py", "tests/test_agent.py", "tests/test_path_variance.py"),
     ),
     Mutation(

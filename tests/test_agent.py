@@ -25,6 +25,7 @@ from agents.ram_policy import (
     GlimpseNetwork,
     LocationNetwork,
     RAMConfig,
+    RAMPolicy,
     RecurrentAttentionModel,
 )
 from agents.reinforce import (
@@ -284,13 +285,15 @@ def test_learning_rate_schedules():
 
 def test_evaluation_scores_every_image_once_whatever_the_batch():
     model = make_model(make_env(num_envs=2))
-    results = [evaluate(model, make_env(num_envs=n, split="validation"), seed=1) for n in (16, 40)]
+    policy = RAMPolicy(model)
+    results = [evaluate(policy, make_env(num_envs=n, split="validation"), seed=1) for n in (16, 40)]
     assert results[0].n == results[1].n == 40
     assert results[0].accuracy == results[1].accuracy
     assert results[0].accuracy + results[0].error == pytest.approx(100.0)
-    again = evaluate(model, make_env(num_envs=16, split="validation"), seed=1)
+    again = evaluate(policy, make_env(num_envs=16, split="validation"), seed=1)
     assert again == results[0]
-    sampled = evaluate(model, make_env(num_envs=16, split="validation"), mc=3, seed=1)
+    sampling = RAMPolicy(model, sample_paths=True)
+    sampled = evaluate(sampling, make_env(num_envs=16, split="validation"), mc=3, seed=1)
     assert sampled.mc == 3 and sampled.n == 40
 
 

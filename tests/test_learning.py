@@ -31,7 +31,7 @@ import torch
 import ram_env  # noqa: F401  (registers the env ids)
 from agents import reinforce
 from agents.evaluation import evaluate, make_eval_env
-from agents.ram_policy import RecurrentAttentionModel
+from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
 
 SIDE = 20  # canvas side
 TEXTURE = 6  # texture side
@@ -117,7 +117,7 @@ def train_ram(task, num_scales: int, updates: int, **settings: Any) -> float:
     optimizer = reinforce.make_optimizer(model, config)
     for index in range(updates):
         reinforce.update(model, optimizer, train_env, config, index)
-    return evaluate(model, validation_env, seed=0).accuracy
+    return evaluate(RAMPolicy(model), validation_env, seed=0).accuracy
 
 
 def flip(part: str):
@@ -180,7 +180,7 @@ def random_textures(num_classes: int = 10) -> np.ndarray:
 def test_hybrid_ppo_cross_entropy_step_trains_the_classifier(supervised_coef, bar):
     """The class head gets no policy gradient (``classify_steps="none"``): the hybrid
     cross-entropy step alone must take it from chance (10%) to the bar."""
-    from agents.sb3_algorithms import HybridRecurrentPPO, _score
+    from agents.sb3_algorithms import HybridRecurrentPPO, SB3Policy
     from agents.sb3_policy import RecurrentRAMPolicy
     from ram_env.sb3 import make_sb3_vec_env
 
@@ -217,7 +217,8 @@ def test_hybrid_ppo_cross_entropy_step_trains_the_classifier(supervised_coef, ba
         seed=0,
     )
     model.learn(3_200)
-    accuracy = _score(model, vector_env(500, "validation", **canvases(2, 500)), seed=0).accuracy
+    policy = SB3Policy(model, "multidiscrete")
+    accuracy = evaluate(policy, vector_env(500, "validation", **canvases(2, 500)), seed=0).accuracy
     if bar is None:
         assert accuracy <= CHANCE_BAR  # chance is 10%: nothing else trains the class head
     else:

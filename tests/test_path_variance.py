@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from agents.evaluation import evaluate, make_eval_env
-from agents.ram_policy import RecurrentAttentionModel
+from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
 from agents.reinforce import ReinforceConfig
 from benchmarks import path_variance
 
@@ -29,8 +29,10 @@ def test_mean_and_averaged_paths_match_evaluate():
     scores = path_variance.score_paths(checkpoint, "validation", paths=3)
     mean_error = 100.0 * (1.0 - scores["mean_right"].mean())
     averaged_error = 100.0 * (1.0 - scores["averaged_right"].mean())
-    assert mean_error == pytest.approx(evaluate(model, env, mc=1, seed=4).error, abs=1e-9)
-    assert averaged_error == pytest.approx(evaluate(model, env, mc=3, seed=4).error, abs=1e-9)
+    mean_path = evaluate(RAMPolicy(model), env, mc=1, seed=4)
+    averaged = evaluate(RAMPolicy(model, sample_paths=True), env, mc=3, seed=4)
+    assert mean_error == pytest.approx(mean_path.error, abs=1e-9)
+    assert averaged_error == pytest.approx(averaged.error, abs=1e-9)
     assert scores["sampled_right"].shape == (3, 10_000)
     assert not np.array_equal(scores["sampled_right"][0], scores["sampled_right"][1])
 

@@ -7,7 +7,6 @@ Policy tests run on synthetic images; tests that train or score go through the r
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 
@@ -16,7 +15,8 @@ import pytest
 import torch
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 
-from agents import cli_sb3
+import train
+from agents.registry import algorithm_of_run
 from agents.sb3_algorithms import (
     ALGORITHM_NAMES,
     ALGORITHMS,
@@ -193,7 +193,7 @@ def test_hybrid_loss_pairs_each_episode_with_its_label(monkeypatch):
 
 
 def test_registry_names_and_defaults():
-    assert ALGORITHM_NAMES == ("recurrent-ppo", "ppo", "a2c", "sac", "td3", "dqn")
+    assert ALGORITHM_NAMES[:6] == ("recurrent-ppo", "ppo", "a2c", "sac", "td3", "dqn")
     for name, spec in ALGORITHMS.items():
         assert resolve_action_type(name, None) == spec.action_types[0]
 
@@ -221,14 +221,12 @@ def test_incompatible_action_type_lists_what_works(algo, action_type, usable):
 
 # --------------------------------------------------------------------------- training runs
 
-SMALL = {
-    "recurrent-ppo": dict(batch_size=48),
-    "ppo": dict(batch_size=48),
-    "a2c": {},
-    "sac": dict(learning_starts=50, buffer_size=1_000, batch_size=32),
-    "td3": dict(learning_starts=50, buffer_size=1_000, batch_size=32),
-    "dqn": dict(learning_starts=50, buffer_size=1_000, batch_size=32),
-}
+
+def small_settings(spec) -> dict:
+    """Settings that let a few hundred steps train and update (any registered algorithm)."""
+    if spec.rollout_episodes is None:  # off-policy: learn from the first steps, small buffer
+        return dict(learning_starts=50, buffer_size=1_000, batch_size=32)
+    return dict(batch_size=48) if "batch_size" in spec.hyperparams else {}
 
 
 def small_run(algo, out_dir, steps=240, **kwargs):
@@ -238,7 +236,7 @@ def small_run(algo, out_dir, steps=240, **kwargs):
         total_timesteps=steps,
         num_envs=8,
         seed=1,
-        hyperparams=SMALL[algo],
+        hyperparams=small_settings(ALGORITHMS[algo]),
         val_images=16,
         log_every_s=0.0,
         **kwargs,
@@ -323,59 +321,34 @@ def test_save_is_atomic_when_writing_fails(tmp_path, trained_run):
 # --------------------------------------------------------------------------- train.py helpers
 
 
-def cli_args(**overrides) -> argparse.Namespace:
-    """What ``train.py`` parses: its shared flags plus ``add_sb3_arguments``'s."""
-    parser = argparse.ArgumentParser()
-    cli_sb3.add_sb3_arguments(parser)
-    values = vars(parser.parse_args([]))
-    values.update(
-        algo="recurrent-ppo",
-        env="GlimpseMNIST-v0",
-        glimpses=None,
-        glimpse_size=None,
-        scales=None,
-        train_minutes=None,
-        num_envs=8,
-        seed=0,
-        device="cpu",
-        threads=1,
-        out=None,
-        resume=False,
-        test=False,
-        no_progress=True,
-        eval=None,
-        split="test",
-        mc=1,
-        plot_glimpses=None,
-        eval_batch_size=2500,
-    )
-    values.update(overrides)
-    return argparse.Namespace(**values)
-
-
-def test_cli_refuses_an_incompatible_action_type(capsys):
-    assert cli_sb3.run_sb3(cli_args(algo="dqn", action_type="box")) == 2
+def test_cli_refuses_an_incompatible_action_type(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        train.main(["--algo", "dqn", "--action-type", "box", "--out", str(tmp_path / "run")])
     assert "dqn cannot use action type 'box'; it can use: discrete" in capsys.readouterr().err
-    assert cli_sb3.run_sb3(cli_args(algo="nope")) == 2
-    assert "recurrent-ppo, ppo, a2c" in capsys.readouterr().err
 
 
-def test_cli_help_names_every_algorithm_and_action_type():
-    text = cli_sb3.algo_help()
+def test_cli_help_names_every_algorithm():
+    text = train.algo_help()
     for name, spec in ALGORITHMS.items():
-        assert f"{name}: {'|'.join(spec.action_types)}" in text
-    assert "reinforce: box" in text
+        assert f"{name}: {spec.summary}" in text
+    assert "reinforce: " in text
 
 
 @pytest.mark.mnist
 def test_cli_trains_then_scores_the_test_split(tmp_path, capsys):
     out_dir = tmp_path / "run"
-    args = cli_args(algo="a2c", out=out_dir, total_timesteps=96, val_images=0, test=True)
-    assert cli_sb3.run_sb3(args) == 0
+    flags = ["--algo", "a2c", "--out", str(out_dir), "--total-timesteps", "96", "--test"]
+    flags += ["--val-images", "0", "--num-envs", "8", "--threads", "1", "--no-progress"]
+    flags += ["--eval-batch-size", "2500"]
+    assert train.main(flags) == 0
     report = json.loads((out_dir / "eval-test.json").read_text())
     assert report["n"] == 10_000 and report["algo"] == "a2c"
-    assert cli_sb3.is_sb3_checkpoint(out_dir)
-    assert cli_sb3.eval_sb3(cli_args(eval=out_dir / "model.zip", split="test")) == 0
+    assert algorithm_of_run(out_dir).name == "a2c"
+    scored = ["--eval", str(out_dir / "model.zip"), "--split", "test", "--eval-batch-size", "2500"]
+    assert train.main(scored) == 0
     assert "test error" in capsys.readouterr().out
-    assert cli_sb3.run_sb3(args) == 2  # the folder already holds a run
-    assert cli_sb3.eval_sb3(cli_args(eval=out_dir, mc=5)) == 2
+    with pytest.raises(SystemExit):
+        train.main(flags)  # the folder already holds a run
+    assert "already holds a run" in capsys.readouterr().err
+    assert train.main(["--eval", str(out_dir), "--mc", "5"]) == 2
+    assert "SB3 models are scored on their deterministic path" in capsys.readouterr().err

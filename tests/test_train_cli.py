@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,9 @@ import train
 from agents import reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.evaluation import make_eval_env, path_batches
+from agents.ram_policy import RAMPolicy
+from agents.registry import get_algorithm
+from agents.settings import config_from_args
 from agents.visualize import record_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,8 +82,10 @@ def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         (["--algo", "ppo", "--core", "lstm"], "--core does not apply to --algo ppo"),
         (["--algo", "a2c", "--batch-size", "64"], "--batch-size does not apply to --algo a2c"),
         (["--algo", "dqn", "--epochs", "3"], "--epochs does not apply to --algo dqn"),
-        (["--reward", "dense"], "--reward is a Stable-Baselines3 setting"),
-        (["--hyperparams", "{}"], "--hyperparams is a Stable-Baselines3 setting"),
+        (["--reward", "dense"], "--reward does not apply to --algo reinforce"),
+        (["--hyperparams", "{}"], "--hyperparams does not apply to --algo reinforce"),
+        (["--algo", "dqn", "--action-type", "box"], "dqn cannot use action type 'box'"),
+        (["--eval", "x.pt", "--resume"], "--resume does not apply to --eval"),
         (["--split", "validation"], "--split applies to --eval only"),
         (["--mc", "3"], "--mc applies to --eval, or to training with --test"),
         (["--eval", "x.pt", "--lr", "0.1"], "--lr does not apply to --eval"),
@@ -139,15 +145,17 @@ def test_help_imports_neither_torch_nor_sb3():
     ],
 )
 def test_reinforce_flags_an_sb3_algorithm_reads_are_passed_on(algo, flags, hyperparams):
-    parser = train.build_parser()
+    parser = train.build_parser(algo)
     argv = ["--algo", algo, *flags]
     args = parser.parse_args(argv)
     train.refuse_unread_flags(parser, args, train.typed_options(parser, args, argv))
-    assert hyperparams.items() <= args.hyperparams.items()
+    config_class = get_algorithm(algo).config_class()
+    overrides = replace(config_from_args(config_class, args), algo=algo).overrides()
+    assert hyperparams.items() <= overrides.items()
     if algo == "ppo":
-        assert args.hyperparams["lr_schedule"] == "linear"
+        assert overrides["lr_schedule"] == "linear"
     else:
-        assert args.hyperparams["policy_kwargs"] == {"core": "gru", "hidden_size": 32}
+        assert overrides["policy_kwargs"] == {"core": "gru", "hidden_size": 32}
 
 
 @pytest.mark.mnist
@@ -259,9 +267,9 @@ def test_plot_glimpses(tiny_run):
     assert run(["--eval", tiny_run / "last.pt", *flags]) == 0
     checkpoint = load_checkpoint(tiny_run / "last.pt")
     config = reinforce.ReinforceConfig.from_dict(checkpoint["config"])
-    model = reinforce.load_model(checkpoint)
+    policy = RAMPolicy(reinforce.load_model(checkpoint))
     frames, outcomes = record_paths(
-        model, config.env_id, "validation", [0, 1], config.seed, **config.env_kwargs()
+        policy, config.env_id, "validation", [0, 1], config.seed, **config.env_kwargs()
     )
     with Image.open(picture) as image:
         grid = np.asarray(image.convert("RGB"))
@@ -305,7 +313,8 @@ def _resume(stored: reinforce.ReinforceConfig, argv: list[str]) -> reinforce.Rei
     parser = train.build_parser()
     args = parser.parse_args(argv)
     typed = train.typed_options(parser, args, argv)
-    return train.resumed_config(stored.to_dict(), train.config_from_args(args), typed, parser)
+    given = config_from_args(reinforce.ReinforceConfig, args)
+    return train.resumed_config(stored, given, typed, parser)
 
 
 def test_resume_takes_typed_run_length_and_device_even_at_their_defaults(monkeypatch):
@@ -376,8 +385,8 @@ def test_centre_first_location_trains_and_is_evaluated_as_such(tmp_path, capsys)
     config = reinforce.ReinforceConfig.from_dict(checkpoint["config"])
     assert config.env_kwargs() == {"num_glimpses": 2, "first_location": "center"}
     env = make_eval_env(config.env_id, "validation", 50, **config.env_kwargs())
-    model = reinforce.load_model(checkpoint)
-    batch = next(path_batches(model, env, paths=1, seed=3, sample=False))
+    policy = RAMPolicy(reinforce.load_model(checkpoint))
+    batch = next(path_batches(policy, env, paths=1, seed=3))
     assert np.array_equal(batch.first_locations, np.zeros((50, 2)))
     assert run(["--eval", out / "best.pt", "--split", "validation"]) == 0
     assert "validation error" in capsys.readouterr().out

@@ -32,7 +32,7 @@ import train
 from agents import reinforce
 from agents.checkpoint import load_checkpoint
 from agents.evaluation import evaluate, path_batches
-from agents.ram_policy import RecurrentAttentionModel
+from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
 from agents.visualize import record_paths
 from ram_env import GlimpseEnv
 from ram_env.render import MIN_SIDE, render_frame
@@ -76,10 +76,11 @@ def path_logits(
     seed: int,
     sample: bool,
 ) -> torch.Tensor:
-    """``(paths, num_images, K)``: every path's final logits, read through ``path_batches``."""
+    """``(paths, num_images, K)``: every path's final log-posterior (logits up to a constant per
+    path and image), read through ``path_batches``."""
     logits = torch.full((paths, env.unwrapped.num_images, NUM_CLASSES), float("nan"))
-    for batch in path_batches(model, env, paths, seed, sample=sample):
-        logits[batch.path, batch.images] = batch.logits
+    for batch in path_batches(RAMPolicy(model, sample_paths=sample), env, paths, seed):
+        logits[batch.path, batch.images] = torch.from_numpy(batch.played.class_scores).log()
     assert not logits.isnan().any(), "path_batches left an image out"
     return logits
 
@@ -128,13 +129,12 @@ def test_mc_predicts_the_argmax_of_the_mean_posterior() -> None:
         assert (predictions != mean_posterior).any(), f"{name} agrees everywhere: a weak case"
 
     scored = own_data_env(images, mean_posterior.numpy(), num_envs=16)
-    result = evaluate(model, scored, mc=mc, seed=seed)
+    result = evaluate(RAMPolicy(model, sample_paths=True), scored, mc=mc, seed=seed)
     assert (result.n, result.mc, result.accuracy, result.error) == (60, mc, 100.0, 0.0)
     for name, predictions in others.items():
         labelled = own_data_env(images, predictions.numpy(), num_envs=16)
-        got = evaluate(model, labelled, mc=mc, seed=seed).accuracy
+        got = evaluate(RAMPolicy(model, sample_paths=True), labelled, mc=mc, seed=seed).accuracy
         assert got == accuracy(mean_posterior, predictions), name
-    assert not model.training  # evaluate restores the mode it found (eval here)
 
 
 def test_mc_one_follows_the_mean_path_not_a_sampled_one() -> None:
@@ -146,10 +146,8 @@ def test_mc_one_follows_the_mean_path_not_a_sampled_one() -> None:
     mean_path = path_logits(model, env, 1, seed, sample=False)[0].argmax(-1)
     sampled = path_logits(model, env, 1, seed, sample=True)[0].argmax(-1)
     assert (mean_path != sampled).any(), "sampling changes no prediction: a weak case"
-    model.train()
-    result = evaluate(model, own_data_env(images, mean_path.numpy(), num_envs=16), seed=seed)
+    result = evaluate(RAMPolicy(model), own_data_env(images, mean_path.numpy(), 16), seed=seed)
     assert result.accuracy == 100.0
-    assert model.training  # and puts training mode back
 
 
 # --------------------------------------------------------------------------- rendering
@@ -336,9 +334,9 @@ def test_record_paths_starts_where_evaluate_starts_and_predicts_what_it_predicts
     batch_first = np.zeros((20, 2), dtype=np.float32)
     mean_logits = torch.zeros(20, NUM_CLASSES)
     batch_seen = recording(model)
-    for batch in path_batches(model, env, 1, seed, sample=False):
+    for batch in path_batches(RAMPolicy(model), env, 1, seed):
         batch_first[batch.images] = batch.first_locations
-        mean_logits[batch.images] = batch.logits
+        mean_logits[batch.images] = torch.from_numpy(batch.played.class_scores)
     # (batches * T, num_envs, 2) in call order -> (image, T, 2), the wrapped-round tail dropped
     batch_paths = torch.stack(batch_seen).view(3, num_glimpses, 7, 2).transpose(1, 2)
     batch_paths = batch_paths.reshape(21, num_glimpses, 2)[:20]
@@ -349,7 +347,8 @@ def test_record_paths_starts_where_evaluate_starts_and_predicts_what_it_predicts
     picked = [13, 0, 19, 6, 7]
     model_seen = recording(model)
     kwargs = {"images": images, "labels": labels, "num_classes": NUM_CLASSES}
-    frames, outcomes = record_paths(model, ENV_ID, "validation", picked, seed, **kwargs)
+    policy = RAMPolicy(model)
+    frames, outcomes = record_paths(policy, ENV_ID, "validation", picked, seed, **kwargs)
     single_paths = torch.stack(model_seen).transpose(0, 1)  # (T, picked, 2) -> (picked, T, 2)
     for n, j in enumerate(picked):
         np.testing.assert_array_equal(single_paths[n, 0].numpy(), batch_first[j])
@@ -361,7 +360,7 @@ def test_record_paths_starts_where_evaluate_starts_and_predicts_what_it_predicts
 
     # and evaluate (mc=1) itself predicts those: labelled with them it scores 100%
     relabelled_env = own_data_env(images, predictions.numpy(), num_envs=7)
-    assert evaluate(model, relabelled_env, seed=seed).accuracy == 100.0
+    assert evaluate(RAMPolicy(model), relabelled_env, seed=seed).accuracy == 100.0
 
 
 # --------------------------------------------------------------------------- time budget
