@@ -8,7 +8,7 @@ default) and hyper-parameters chosen for ``GlimpseMNIST-v0``.
 A spec may also name an ``observation_transform`` (see
 ``agents.sb3_algorithms.ObservationTransform``): what the model sees is then the transform of
 the env's observations, in training and when scored. Adding such an algorithm is one module
-and one line here.
+and one line here (e.g. ``ppo-history``: ``agents.glimpse_history`` and its line below).
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ def _feed_forward(
 _DISCRETE_TOO = ("multidiscrete", "box", "discrete")
 _ON_POLICY_LR = dict(learning_rate=1e-3, lr_schedule="cosine")
 _PPO = dict(batch_size=384, n_epochs=4, **_ON_POLICY_LR, gae_lambda=0.95)
+_HISTORY = "agents.glimpse_history"
 
 ALGORITHMS: dict[str, AlgorithmSpec] = {
     spec.name: spec
@@ -160,6 +161,16 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             exploration_fraction=0.2,
             exploration_final_eps=0.02,
             note="; one action per (cell, cell, class)",
+        ),
+        _feed_forward(
+            "ppo-history",
+            "PPO",
+            _DISCRETE_TOO,
+            on_policy=True,
+            extractor=f"{_HISTORY}:HistoryFeaturesExtractor",
+            transform=f"{_HISTORY}:GlimpseHistory",
+            summary="PPO, glimpse net on the episode's glimpse history (frame stacking) + MLP",
+            **_PPO,
         ),
     )
 }
