@@ -1,9 +1,12 @@
-"""Agents for the ram-env glimpse tasks.
+"""Agents for the ram-env glimpse tasks, each one algorithm behind one protocol.
 
-* ``agents.ram_policy``: the Recurrent Attention Model (glimpse network, cores, heads).
-* ``agents.reinforce``: its REINFORCE + baseline trainer (the paper's hybrid loss).
-* ``agents.rollout``: the thin torch <-> env layer (observations in, box actions out).
-* ``agents.evaluation``: scoring a model on a whole split, optionally over sampled paths.
-* ``agents.checkpoint``: atomic, ``weights_only``-loadable checkpoints.
-* ``agents.visualize``: pictures of the glimpse paths of a trained model.
+* ``agents.registry``: every algorithm ``train.py`` runs (a module and a config class each).
+* ``agents.policy``: ``Policy``, through which every trained agent is scored and drawn.
+* ``agents.reinforce``: the paper's agent (``agents.ram_policy``) trained by REINFORCE.
+* ``agents.sb3_algorithms``: the Stable-Baselines3 algorithms (``agents.sb3_registry``).
+* ``agents.episode_runner``: the one T-step episode loop; ``agents.evaluation`` scores a
+  split with it, ``agents.visualize`` draws the glimpse paths.
+* ``agents.settings``: config fields that are also command-line flags.
+
+``docs/architecture.md`` says where everything else lives and how to add an algorithm.
 """

@@ -21,7 +21,6 @@ clean stop on a time budget or on SIGINT/SIGTERM.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import random
@@ -45,6 +44,7 @@ from agents.checkpoint import (
 )
 from agents.episode_runner import play
 from agents.evaluation import EvalResult, evaluate, make_eval_env
+from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
@@ -249,29 +249,6 @@ def learning_rate(config: ReinforceConfig, progress: float) -> float:
     return scheduled_lr(config.lr, config.lr_schedule, progress)
 
 
-class MetricsLog:
-    """``metrics.csv``: one row per epoch (and one at a stop), appended as the run goes."""
-
-    def __init__(self, path: Path, keep_until_images: int) -> None:
-        self.path = path
-        rows = []
-        if path.exists():  # after a resume, drop rows the checkpoint does not cover
-            with path.open(newline="") as file:
-                rows = [
-                    row for row in csv.DictReader(file) if int(row["images"]) <= keep_until_images
-                ]
-        with path.open("w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=METRIC_FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
-
-    def append(self, row: dict[str, Any]) -> None:
-        with self.path.open("a", newline="") as file:
-            csv.DictWriter(file, fieldnames=METRIC_FIELDS).writerow(row)
-            file.flush()
-            os.fsync(file.fileno())
-
-
 def build_model(
     config: ReinforceConfig, env: gymnasium.vector.VectorEnv
 ) -> RecurrentAttentionModel:
@@ -339,7 +316,10 @@ def train(
     if config.max_images is not None:
         total_updates = min(total_updates, math.ceil(config.max_images / images_per_update))
     budget_seconds = None if config.train_minutes is None else 60.0 * config.train_minutes
-    metrics = MetricsLog(out_dir / "metrics.csv", progress.updates * images_per_update)
+    images_done = progress.updates * images_per_update
+    metrics = MetricsLog(
+        out_dir / "metrics.csv", METRIC_FIELDS, keep=lambda row: int(row["images"]) <= images_done
+    )
     writer = _tensorboard_writer(out_dir)
 
     def save(name: str) -> None:

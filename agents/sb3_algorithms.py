@@ -26,7 +26,6 @@ training env in ``TransformedVecEnv`` and ``SB3Policy`` applies it when the mode
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import json
 import os
@@ -49,13 +48,13 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
 from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.hybrid_ppo import HybridRecurrentPPO
+from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.sb3_config import SB3Config
 from agents.sb3_registry import (
     ALGORITHM_NAMES,
     ALGORITHMS,
     AlgorithmSpec,
-    action_types_help,
     get_spec,
     resolve_action_type,
 )
@@ -223,8 +222,7 @@ class RunCallback(BaseCallback):
     def _on_training_start(self) -> None:
         self.start = time.perf_counter()
         self.last_log = self.last_save = 0.0
-        with (self.out_dir / METRICS_FILE).open("w", newline="") as file:
-            csv.DictWriter(file, fieldnames=METRIC_FIELDS).writeheader()
+        self.metrics = MetricsLog(self.out_dir / METRICS_FILE, METRIC_FIELDS)
 
     def _on_step(self) -> bool:
         for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):
@@ -274,8 +272,7 @@ class RunCallback(BaseCallback):
             "val_accuracy": val_accuracy,
             "steps_per_second": round(self.num_timesteps / max(self.seconds, 1e-9), 1),
         }
-        with (self.out_dir / METRICS_FILE).open("a", newline="") as file:
-            csv.DictWriter(file, fieldnames=METRIC_FIELDS).writerow(row)
+        self.metrics.append(row)
 
 
 # --------------------------------------------------------------------------- training
@@ -632,7 +629,6 @@ __all__ = [
     "HybridRecurrentPPO",
     "ObservationTransform",
     "RunCallback",
-    "action_types_help",
     "SB3Policy",
     "evaluate_sb3",
     "load",

@@ -200,11 +200,6 @@ def resolve_action_type(algo: str, action_type: str | None) -> str:
     return action_type
 
 
-def action_types_help() -> str:
-    """One line per algorithm: the action types it can use, its default first."""
-    return "; ".join(f"{name}: {'|'.join(spec.action_types)}" for name, spec in ALGORITHMS.items())
-
-
 ACTION_TYPES = tuple(
     dict.fromkeys(kind for spec in ALGORITHMS.values() for kind in spec.action_types)
 )
