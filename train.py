@@ -267,7 +267,7 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
     )
     for file in (out_file, kept_file):
         write_json_atomic(file, report)
-    paths = "mean path" if args.mc == 1 else f"{args.mc} sampled paths"
+    paths = "one path" if args.mc == 1 else f"{args.mc} sampled paths"
     print(
         f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "
         f"{result.n} images, {paths}); wrote {out_file} and {kept_file.name}"
