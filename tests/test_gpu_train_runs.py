@@ -57,7 +57,7 @@ def test_runs_are_trained_scored_and_packed(tmp_path, run_bounded):
     summary = (runs / "summary.txt").read_text().splitlines()
     assert [line.split()[0] for line in summary] == ["a", "b"]
     for line in summary:
-        assert "images=512" in line and "mean path" in line and "10 sampled paths" in line
+        assert "images=512" in line and "one path" in line and "10 sampled paths" in line
     with tarfile.open(out / "gpu-train-runs.tar.gz") as archive:
         names = set(archive.getnames())
     assert {"./a/best.pt", "./b/metrics.csv", "./b.log", "./summary.txt"} <= names
