@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 
 import train
@@ -352,3 +353,20 @@ def test_cli_trains_then_scores_the_test_split(tmp_path, capsys):
     assert "already holds a run" in capsys.readouterr().err
     assert train.main(["--eval", str(out_dir), "--mc", "5"]) == 2
     assert "SB3 models are scored on their deterministic path" in capsys.readouterr().err
+
+
+@pytest.mark.mnist
+def test_cli_eval_of_an_sb3_run_takes_the_task_flags_and_draws_its_paths(tmp_path):
+    """--eval is one path for every algorithm: an SB3 run is scored on the task flags typed
+    (4 glimpses instead of its 6) and --plot-glimpses draws its paths."""
+    out_dir, picture = tmp_path / "run", tmp_path / "paths.png"
+    flags = ["--algo", "recurrent-ppo", "--out", str(out_dir), "--total-timesteps", "96"]
+    assert train.main([*flags, "--val-images", "0", "--num-envs", "8", "--no-progress"]) == 0
+    scored = ["--eval", str(out_dir), "--split", "validation", "--glimpses", "4"]
+    scored += ["--plot-glimpses", str(picture), "--plot-count", "2", "--eval-batch-size", "2500"]
+    assert train.main(scored) == 0
+    report = json.loads((out_dir / "eval-validation.json").read_text())
+    assert report["env_kwargs"]["num_glimpses"] == 4 and report["n"] == 10_000
+    with Image.open(picture) as image:
+        width, height = image.size
+    assert width > 3 * height / 2  # two rows of four frames
