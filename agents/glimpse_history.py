@@ -112,20 +112,15 @@ class HistoryFeaturesExtractor(BaseFeaturesExtractor):
     """
 
     def __init__(
-        self,
-        observation_space: spaces.Dict,
-        glimpse_hidden: int = 128,
-        location_hidden: int = 128,
-        glimpse_features: int = 256,
-        use_time: bool = True,
+        self, observation_space: spaces.Dict, use_time: bool = True, **glimpse_network: int
     ) -> None:
+        """``glimpse_network``: the sizes ``GlimpseFeaturesExtractor`` takes."""
         _require(observation_space, {*STACKED, "seen"}, "HistoryFeaturesExtractor")
         slots = observation_space["seen"].shape[0]
-        super().__init__(observation_space, slots * glimpse_features + int(use_time))
         step_space = spaces.Dict({key: _slot(observation_space[key]) for key in STACKED})
-        self.step_features = GlimpseFeaturesExtractor(
-            step_space, glimpse_hidden, location_hidden, glimpse_features, use_time=False
-        )
+        step_features = GlimpseFeaturesExtractor(step_space, use_time=False, **glimpse_network)
+        super().__init__(observation_space, slots * step_features.features_dim + int(use_time))
+        self.step_features = step_features
         self.use_time = use_time
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
