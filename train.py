@@ -15,7 +15,6 @@ error naming it. ``--eval`` scores any algorithm's run through one path (its ``P
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -190,22 +189,21 @@ def resumed_config(stored: Any, given: Any, typed: set[str], parser: argparse.Ar
 def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str]) -> int:
     algorithm = get_algorithm(args.algo)
     config_class = algorithm.config_class()
-    fixed = (
-        {"algo": args.algo} if "algo" in {f.name for f in dataclasses.fields(config_class)} else {}
-    )
-    config = dataclasses.replace(config_from_args(config_class, args), **fixed)
+    config = config_from_args(config_class, args, algo=args.algo)
     module = algorithm.load_module()
+    resumable = hasattr(module, "stored_config")
     out_dir = args.out
     if args.resume:
         if out_dir is None:
             parser.error("--resume needs --out DIR (the run to carry on)")
-        if not hasattr(module, "stored_config"):
+        if not resumable:
             parser.error(f"--resume: --algo {args.algo} runs cannot be resumed; they start afresh")
         config = resumed_config(module.stored_config(out_dir), config, typed, parser)
     else:
         out_dir = out_dir or default_run_dir(config.env_id, args.algo)
         if (out_dir / module.RUN_FILE).exists():
-            parser.error(f"{out_dir} already holds a run; add --resume or choose another --out")
+            carry_on = "add --resume or " if resumable else ""
+            parser.error(f"{out_dir} already holds a run; {carry_on}choose another --out")
     try:
         config.validate()
     except ValueError as error:
@@ -214,7 +212,7 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
     summary = module.train(config, out_dir, resume=args.resume, progress_bar=not args.no_progress)
     print(summary["text"])
     if summary["interrupted"]:
-        if hasattr(module, "stored_config"):
+        if resumable:
             print(f"saved {out_dir / module.RUN_FILE}; carry on with --out {out_dir} --resume")
         return 130
     if args.test:

@@ -103,7 +103,10 @@ def default_of(field: dataclasses.Field) -> Any:
     raise TypeError(f"setting {field.name} has no default")
 
 
-def config_from_args(config_class: type, args: argparse.Namespace) -> Any:
-    """An instance of ``config_class`` with each setting read from ``args``."""
+def config_from_args(config_class: type, args: argparse.Namespace, **fixed: Any) -> Any:
+    """An instance of ``config_class`` with each setting read from ``args``; ``fixed`` fills
+    the fields that are not flags (e.g. ``algo``, where a config class has that field)."""
     values = {field.name: getattr(args, field.name) for field in settings_of(config_class)}
+    names = {field.name for field in dataclasses.fields(config_class)}
+    values.update({name: value for name, value in fixed.items() if name in names})
     return config_class(**values)
