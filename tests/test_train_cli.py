@@ -24,8 +24,8 @@ from agents import reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.evaluation import make_eval_env, path_batches
 from agents.ram_policy import RAMPolicy
-from agents.registry import get_algorithm
-from agents.settings import config_from_args
+from agents.registry import ALGORITHMS, get_algorithm
+from agents.settings import config_from_args, default_of, flag_of, settings_of
 from agents.visualize import record_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +119,27 @@ def test_algo_help_shows_that_algorithms_own_settings(algo, shown, hidden, capsy
         assert flag in text, flag
     for flag in hidden:
         assert flag not in text, flag
+
+
+def test_a_setting_shared_by_two_algorithms_is_one_flag():
+    """Configs that share a setting name give it the same flag, type and choices, so the
+    one flag the parser makes for it parses the same for every algorithm."""
+    seen: dict[str, tuple] = {}
+    for algorithm in ALGORITHMS.values():
+        for field in settings_of(algorithm.config_class()):
+            meta = field.metadata
+            spelled = (flag_of(field), meta["type"], meta["choices"], field.type == "bool")
+            assert seen.setdefault(field.name, spelled) == spelled, (algorithm.name, field.name)
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_every_algorithm_parses_its_defaults_into_its_config(algo):
+    parser = train.build_parser(algo)
+    args = parser.parse_args(["--algo", algo])
+    config_class = get_algorithm(algo).config_class()
+    config = config_from_args(config_class, args, algo=algo)
+    for field in settings_of(config_class):
+        assert getattr(config, field.name) == default_of(field), field.name
 
 
 def test_help_imports_neither_torch_nor_sb3():
