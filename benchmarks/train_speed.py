@@ -3,6 +3,7 @@
     python benchmarks/train_speed.py                                  # GlimpseMNIST-v0
     python benchmarks/train_speed.py --env GlimpseTranslatedMNIST-v0  # 60x60, 3 scales
     python benchmarks/train_speed.py --env GlimpseClutteredMNIST100-v0 --core lstm
+    python -m benchmarks.train_speed --env GlimpseMNIST-v0 GlimpseTranslatedMNIST-v0  # per task
     python benchmarks/train_speed.py --compile    # adds the trainer with torch.compile
 
 Two loops, timed in alternating rounds so that both see the same machine load:
@@ -15,7 +16,10 @@ Two loops, timed in alternating rounds so that both see the same machine load:
 With ``--compile`` a third loop, ``compiled``, is the trainer with ``model.step`` wrapped
 in ``torch.compile``, timed in the same rounds.
 
-Prints training images/s of each (best round) and their ratio (trainer / env-free).
+Prints training images/s of each (best round) and their ratio (trainer / env-free), the
+FLOPs of one training image (the model's matrix products, forward and backward, counted by
+``torch.utils.flop_counter``) and the GFLOP/s achieved beside the machine's practical peak
+(large matrix products, fp32 and bf16, on the same threads). ``--env`` takes several ids.
 """
 
 from __future__ import annotations
@@ -155,9 +159,41 @@ def images_per_second(step, batch_size: int, seconds: float) -> float:
     return count * batch_size / elapsed
 
 
+def flops_per_image(
+    model: RecurrentAttentionModel, env, config: ReinforceConfig, index: int = 0
+) -> float:
+    """FLOPs of one training update (forward and backward of every layer), per image.
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode`` from the model's matrix
+    products as they run; the elementwise ops (activations, the loss) are left out, so
+    this is the work the CPU's matrix units can do at their peak.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        rollout = collect_rollout(model, env, index, sample_class=config.loss == "reinforce")
+        compute_losses(rollout, config.location_weight).total.backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / config.batch_size
+
+
+def matmul_peak(dtype: torch.dtype, seconds: float = 1.0, side: int = 2048) -> float:
+    """GFLOP/s of large square matrix products in ``dtype`` on the current threads: the
+    machine's practical peak for that precision."""
+    a, b = torch.randn(side, side, dtype=dtype), torch.randn(side, side, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        a @ b
+        count += 1
+    return 2 * side**3 * count / elapsed / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--env", default="GlimpseMNIST-v0")
+    parser.add_argument("--env", nargs="+", default=["GlimpseMNIST-v0"], help="one or more ids")
     parser.add_argument("--glimpses", type=int, default=None)
     parser.add_argument("--glimpse-size", type=int, default=None)
     parser.add_argument("--scales", type=int, default=None)
@@ -168,9 +204,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per loop per round")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    peaks = {name: matmul_peak(dtype) for name, dtype in PRECISIONS.items()}
+    print(
+        f"matrix-product peak on {torch.get_num_threads()} threads: "
+        + ", ".join(f"{name} {value:.0f} GFLOP/s" for name, value in peaks.items())
+    )
+    for env_id in args.env:
+        measure(env_id, args, peaks["fp32"])
 
+
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def measure(env_id: str, args: argparse.Namespace, peak: float) -> None:
+    """Time the loops on one task and print images/s, FLOPs per image and GFLOP/s."""
     config = ReinforceConfig(
-        env_id=args.env,
+        env_id=env_id,
         num_glimpses=args.glimpses,
         glimpse_size=args.glimpse_size,
         num_scales=args.scales,
@@ -178,7 +229,6 @@ def main() -> None:
         batch_size=args.batch_size,
         threads=args.threads,
     )
-    torch.set_num_threads(config.threads or torch.get_num_threads())
     torch.manual_seed(0)
     env = make_train_env(config)
     task = env.unwrapped.task
@@ -204,6 +254,7 @@ def main() -> None:
         loops["compiled"] = lambda i: update(
             models["compiled"], optimizers["compiled"], env, config, i
         )
+    flops = flops_per_image(models["trainer"], env, config)
     for loop in loops.values():  # warm up allocators and kernels (and compile)
         images_per_second(loop, config.batch_size, 0.5)
     rates: dict[str, list[float]] = {name: [] for name in loops}
@@ -212,12 +263,15 @@ def main() -> None:
             rates[name].append(images_per_second(loop, config.batch_size, args.seconds))
 
     print(
-        f"{args.env}: {num_glimpses} glimpses of {task.num_scales} x {task.glimpse_size}^2, "
-        f"core {config.core}, batch {config.batch_size}, {torch.get_num_threads()} threads"
+        f"{env_id}: {num_glimpses} glimpses of {task.num_scales} x {task.glimpse_size}^2, "
+        f"core {config.core}, batch {config.batch_size}, {torch.get_num_threads()} threads; "
+        f"{flops / 1e6:.2f} MFLOP per training image (matrix products, forward and backward)"
     )
     for name, values in rates.items():
+        achieved = max(values) * flops / 1e9
         print(
-            f"  {name:9s} best {max(values):8.0f} images/s   "
+            f"  {name:9s} best {max(values):8.0f} images/s, {achieved:6.1f} GFLOP/s = "
+            f"{100 * achieved / peak:4.1f}% of the fp32 peak   "
             f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
         )
     if args.compile:
