@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
+from agents.precision import autocast, full_precision
 from agents.reinforce_config import CORE_TYPES, DEFAULT_LOCATION_STD, LOCATION_POLICIES
 
 CoreState = tuple[torch.Tensor, ...]
@@ -258,7 +259,12 @@ class RecurrentAttentionModel(nn.Module):
         """Take in the glimpse seen at ``location``; return the new state and the heads."""
         features = self.glimpse_network(glimpse, location)
         hidden, state = self.core(features, state)
-        return StepOutput(hidden, state, self.location_network(hidden), self.baseline(hidden))
+        # Under --precision bf16 the two above ran in bfloat16; the state carried on and the
+        # heads (location mean, baseline: the REINFORCE terms) stay fp32.
+        hidden, state = hidden.float(), tuple(part.float() for part in state)
+        with full_precision(hidden):
+            location_mean, baseline = self.location_network(hidden), self.baseline(hidden)
+        return StepOutput(hidden, state, location_mean, baseline)
 
     def next_location(
         self, out: StepOutput, generator: torch.Generator | None, explore: bool
@@ -282,8 +288,9 @@ class RecurrentAttentionModel(nn.Module):
         return self.baseline_layer(hidden.detach()).squeeze(-1)
 
     def classify(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Class logits ``(B, K)`` from the last hidden state."""
-        return self.classifier(hidden)
+        """Class logits ``(B, K)`` from the last hidden state (fp32 whatever the precision)."""
+        with full_precision(hidden):
+            return self.classifier(hidden.float())
 
 
 class RAMPolicy:
@@ -297,9 +304,12 @@ class RAMPolicy:
 
     action_type = "box"
 
-    def __init__(self, model: RecurrentAttentionModel, sample_paths: bool = False) -> None:
+    def __init__(
+        self, model: RecurrentAttentionModel, sample_paths: bool = False, precision: str = "fp32"
+    ) -> None:
         self.model = model
         self.sample_paths = sample_paths
+        self.precision = precision
         self.device = model.classifier.weight.device
         self.generator = torch.Generator(device=self.device).manual_seed(0)
 
@@ -322,7 +332,8 @@ class RAMPolicy:
         glimpse, location = observation_to_tensors(observation, self.device)
         if state is None:
             state = self.model.initial_state(len(glimpse))
-        out = self.model.step(glimpse, location, state)
+        with autocast(self.precision, self.device):
+            out = self.model.step(glimpse, location, state)
         next_location, _ = self.model.next_location(out, self.generator, self.sample_paths)
         posterior = self.model.classify(out.hidden).softmax(-1)
         action = torch.cat([next_location, posterior], dim=1)

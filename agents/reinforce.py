@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from agents.episode_runner import play
 from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
+from agents.precision import autocast, resolve_precision
 from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
 from agents.rollout import derive_seed, observation_to_tensors, scores_action
@@ -222,7 +224,8 @@ def update(
     stats = torch.zeros(5)
     for part in range(rollouts):
         seed = derive_seed(config.seed, update_index, part)
-        rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
+        with autocast(config.precision, config.device):
+            rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
         losses = compute_losses(rollout, config.location_weight)
         (losses.total / rollouts).backward()
         row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()
@@ -296,6 +299,8 @@ def train(
     np.random.seed(config.seed % 2**32)
     random.seed(config.seed)
 
+    precision = resolve_precision(config.precision, config.device)
+    print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
     env = make_train_env(config)
     val_env = make_eval_env(
         config.env_id, "validation", config.eval_batch_size, **config.env_kwargs()
@@ -328,6 +333,7 @@ def train(
             {
                 "algo": "reinforce",
                 "config": config.to_dict(),
+                "precision": precision,  # what --precision resolved to on this machine
                 "model_config": model.config.to_dict(),
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -338,7 +344,8 @@ def train(
 
     def end_of_period(epoch_stats: list[torch.Tensor], images_per_second: float) -> None:
         """Validate, checkpoint, and log one row (an epoch, or the part run before a stop)."""
-        result = evaluate(RAMPolicy(model), val_env, seed=config.seed, split="validation")
+        scorer = RAMPolicy(model, precision=precision)
+        result = evaluate(scorer, val_env, seed=config.seed, split="validation")
         clock()
         progress.last_val_accuracy = result.accuracy
         if result.accuracy > progress.best_val_accuracy:
@@ -422,6 +429,7 @@ def train(
             f"{progress.last_val_accuracy:.2f}%, best {progress.best_val_accuracy:.2f}%"
         ),
         "checkpoint": str(out_dir / "best.pt"),
+        "precision": precision,
         "updates": progress.updates,
         "images": progress.updates * images_per_update,
         "minutes": progress.train_seconds / 60.0,

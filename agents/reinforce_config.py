@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 from agents.cli_common import non_negative_float, positive_float, positive_int
+from agents.precision import PRECISIONS
 from agents.run_settings import RunSettings
 from agents.schedules import LR_SCHEDULES
 from agents.settings import setting
@@ -82,6 +83,13 @@ class ReinforceConfig(RunSettings):
         type=non_negative_float,
     )
 
+    precision: str = setting(
+        "fp32",
+        "bf16: the glimpse network and core in bfloat16 (weights, heads, losses stay fp32); "
+        "auto: bf16 where the CPU or GPU runs it natively",
+        choices=PRECISIONS,
+    )
+
     # Settings a --resume may change (the run's length and where it runs); any other
     # setting must stay the run's.
     RESUME_OVERRIDABLE: ClassVar[tuple[str, ...]] = (
@@ -90,6 +98,7 @@ class ReinforceConfig(RunSettings):
         "max_images",
         "device",
         "threads",
+        "precision",
     )
 
     def to_dict(self) -> dict[str, Any]:

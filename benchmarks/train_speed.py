@@ -33,6 +33,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from agents.precision import PRECISIONS as PRECISION_NAMES
+from agents.precision import autocast, resolve_precision
 from agents.ram_policy import RecurrentAttentionModel
 from agents.reinforce import (
     ReinforceConfig,
@@ -144,7 +146,8 @@ def env_free_update(
     index: int,
 ) -> None:
     """``agents.reinforce.update`` with the env replaced by tensor canvases."""
-    rollout = collect_rollout(model, env, index, sample_class=False)
+    with autocast(config.precision, config.device):
+        rollout = collect_rollout(model, env, index, sample_class=False)
     optimizer.zero_grad(set_to_none=True)
     compute_losses(rollout, config.location_weight).total.backward()
     optimizer.step()
@@ -203,6 +206,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0, help="per loop per round")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument("--precision", default="fp32", choices=PRECISION_NAMES)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -211,14 +215,15 @@ def main() -> None:
         f"matrix-product peak on {torch.get_num_threads()} threads: "
         + ", ".join(f"{name} {value:.0f} GFLOP/s" for name, value in peaks.items())
     )
+    precision = resolve_precision(args.precision, "cpu")
     for env_id in args.env:
-        measure(env_id, args, peaks["fp32"])
+        measure(env_id, args, precision, peaks[precision])
 
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
-def measure(env_id: str, args: argparse.Namespace, peak: float) -> None:
+def measure(env_id: str, args: argparse.Namespace, precision: str, peak: float) -> None:
     """Time the loops on one task and print images/s, FLOPs per image and GFLOP/s."""
     config = ReinforceConfig(
         env_id=env_id,
@@ -228,6 +233,7 @@ def measure(env_id: str, args: argparse.Namespace, peak: float) -> None:
         core=args.core,
         batch_size=args.batch_size,
         threads=args.threads,
+        precision=precision,
     )
     torch.manual_seed(0)
     env = make_train_env(config)
@@ -264,14 +270,15 @@ def measure(env_id: str, args: argparse.Namespace, peak: float) -> None:
 
     print(
         f"{env_id}: {num_glimpses} glimpses of {task.num_scales} x {task.glimpse_size}^2, "
-        f"core {config.core}, batch {config.batch_size}, {torch.get_num_threads()} threads; "
+        f"core {config.core}, batch {config.batch_size}, {torch.get_num_threads()} threads, "
+        f"{precision}; "
         f"{flops / 1e6:.2f} MFLOP per training image (matrix products, forward and backward)"
     )
     for name, values in rates.items():
         achieved = max(values) * flops / 1e9
         print(
             f"  {name:9s} best {max(values):8.0f} images/s, {achieved:6.1f} GFLOP/s = "
-            f"{100 * achieved / peak:4.1f}% of the fp32 peak   "
+            f"{100 * achieved / peak:4.1f}% of the {precision} peak   "
             f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
         )
     if args.compile:
