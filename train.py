@@ -30,6 +30,7 @@ from ram_env.data import SPLITS, DataError
 DEFAULT_ALGO = "reinforce"
 # What --eval reads: the run-level flags, and settings that change what it is scored on.
 EVAL_READS = {"eval", "split", "mc", "plot_glimpses", "plot_count", "device", "threads"}
+EVAL_READS |= {"precision"}
 EVAL_OVERRIDES = ("env_id", "num_glimpses", "glimpse_size", "num_scales", "first_location")
 EVAL_OVERRIDES += ("seed", "eval_batch_size")
 
@@ -234,7 +235,8 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
     module = algorithm_of_run(path).load_module()
     if "threads" in typed:
         torch.set_num_threads(args.threads)
-    loaded = module.load(path, device=args.device, sample_paths=args.mc > 1)
+    precision = getattr(args, "precision", None) or "fp32"
+    loaded = module.load(path, args.device, sample_paths=args.mc > 1, precision=precision)
     task = {"env_id": loaded.env_id, "seed": loaded.seed, "eval_batch_size": loaded.eval_batch_size}
     env_kwargs = dict(loaded.env_kwargs)
     for dest in typed & set(EVAL_OVERRIDES):

@@ -466,18 +466,27 @@ def load_model(checkpoint: dict[str, Any], device: str = "cpu") -> RecurrentAtte
     return model
 
 
-def load(path: str | os.PathLike, device: str = "cpu", sample_paths: bool = False) -> LoadedPolicy:
-    """The policy of a checkpoint (``best.pt``, ``last.pt``), with the task it trained on."""
+def load(
+    path: str | os.PathLike,
+    device: str = "cpu",
+    sample_paths: bool = False,
+    precision: str = "fp32",
+) -> LoadedPolicy:
+    """The policy of a checkpoint (``best.pt``, ``last.pt``), with the task it trained on;
+    ``precision`` is the one it plays in (checkpoints hold fp32 weights whatever they
+    trained in)."""
     checkpoint = load_checkpoint(path)
     config = ReinforceConfig.from_dict(checkpoint["config"])
+    model = load_model(checkpoint, device)
     return LoadedPolicy(
-        RAMPolicy(load_model(checkpoint, device), sample_paths),
+        RAMPolicy(model, sample_paths, resolve_precision(precision, device)),
         algo="reinforce",
         env_id=config.env_id,
         env_kwargs=config.env_kwargs(),
         seed=config.seed,
         checkpoint=Path(path),
         eval_batch_size=config.eval_batch_size,
+        details={"precision": resolve_precision(precision, device)},
     )
 
 

@@ -556,8 +556,16 @@ def is_sb3_run(path: str | os.PathLike) -> bool:
     return model_path.suffix == ".zip" and model_path.is_file()
 
 
-def load(path: str | os.PathLike, device: str = "cpu", sample_paths: bool = False) -> LoadedPolicy:
-    """The policy of a saved run (``model.zip`` or its folder), with the task it trained on."""
+def load(
+    path: str | os.PathLike,
+    device: str = "cpu",
+    sample_paths: bool = False,
+    precision: str = "fp32",
+) -> LoadedPolicy:
+    """The policy of a saved run (``model.zip`` or its folder), with the task it trained on.
+    SB3 policies play in fp32 (``precision="auto"`` included)."""
+    if precision == "bf16":
+        raise CheckpointError("SB3 policies are scored in fp32; drop --precision bf16")
     if sample_paths:
         raise CheckpointError(
             "--mc > 1 averages sampled glimpse paths of the hand-written agent; "

@@ -353,6 +353,8 @@ def test_cli_trains_then_scores_the_test_split(tmp_path, capsys):
     assert "already holds a run" in capsys.readouterr().err
     assert train.main(["--eval", str(out_dir), "--mc", "5"]) == 2
     assert "SB3 models are scored on their deterministic path" in capsys.readouterr().err
+    assert train.main(["--eval", str(out_dir), "--precision", "bf16"]) == 2
+    assert "SB3 policies are scored in fp32" in capsys.readouterr().err
 
 
 @pytest.mark.mnist

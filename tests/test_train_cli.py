@@ -256,6 +256,19 @@ def test_eval_writes_json(tiny_run, capsys):
 
 
 @pytest.mark.mnist
+def test_eval_plays_in_the_precision_asked(tiny_run):
+    """An fp32 checkpoint scored in bf16: the report says so, and the score stays close
+    (the same checkpoint, matrix products rounded to bfloat16)."""
+    flags = ["--eval", tiny_run / "best.pt", "--split", "validation"]
+    assert run(flags) == 0
+    full = json.loads((tiny_run / "eval-validation.json").read_text())
+    assert run([*flags, "--precision", "bf16"]) == 0
+    mixed = json.loads((tiny_run / "eval-validation.json").read_text())
+    assert (full["precision"], mixed["precision"]) == ("fp32", "bf16")
+    assert abs(full["accuracy"] - mixed["accuracy"]) < 2.0
+
+
+@pytest.mark.mnist
 def test_eval_flags_that_apply_are_used(tiny_run, capsys):
     """``--glimpses``/``--seed`` change what is scored and are recorded; ``--env`` too,
     and an env whose glimpses do not fit the model is a clear error, not a silent MNIST."""
