@@ -7,30 +7,15 @@ must point where the fp32 one does.
 
 from __future__ import annotations
 
-import gymnasium
-import numpy as np
 import pytest
 import torch
+from test_gradients import make_env  # a 4-glimpse env over random images
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents import precision as precision_module
 from agents import reinforce
 from agents.precision import autocast, resolve_precision
 from agents.ram_policy import RecurrentAttentionModel
-
-
-def small_env(num_envs: int = 64) -> gymnasium.vector.VectorEnv:
-    rng = np.random.default_rng(0)
-    return gymnasium.make_vec(
-        "GlimpseMNIST-v0",
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
-        images=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8),
-        labels=np.arange(200) % 4,
-        num_classes=4,
-        num_glimpses=4,
-    )
 
 
 def gradients(model: RecurrentAttentionModel, env, precision: str) -> dict[str, torch.Tensor]:
@@ -45,7 +30,7 @@ def gradients(model: RecurrentAttentionModel, env, precision: str) -> dict[str, 
 
 @pytest.mark.parametrize("core", ["rnn", "lstm"])
 def test_bf16_gradients_point_where_the_fp32_ones_do(core):
-    env = small_env()
+    env = make_env(num_envs=64)
     torch.manual_seed(0)
     model = RecurrentAttentionModel.from_spaces(
         env.single_observation_space, env.single_action_space, core=core
