@@ -31,6 +31,7 @@ from torch import nn
 
 from agents.precision import autocast, full_precision
 from agents.reinforce_config import CORE_TYPES, DEFAULT_LOCATION_STD, LOCATION_POLICIES
+from agents.rollout import observation_to_tensors
 
 CoreState = tuple[torch.Tensor, ...]
 """A core's recurrent state: ``(h,)`` for ``rnn``/``gru``, ``(h, c)`` for ``lstm``."""
@@ -327,8 +328,6 @@ class RAMPolicy:
     def __call__(
         self, observation: dict[str, Any], state: CoreState | None
     ) -> tuple[Any, CoreState]:
-        from agents.rollout import observation_to_tensors
-
         glimpse, location = observation_to_tensors(observation, self.device)
         if state is None:
             state = self.model.initial_state(len(glimpse))

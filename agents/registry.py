@@ -15,13 +15,12 @@ flag checks start at once. See ``docs/architecture.md`` for a worked example.
 from __future__ import annotations
 
 import importlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from agents.sb3_registry import ALGORITHMS as SB3_SPECS
-from agents.sb3_registry import load_object
+from agents.sb3_registry import is_sb3_run, load_object, read_run_config, resolve_model_path
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,6 @@ ALGORITHMS: dict[str, Algorithm] = {
     )
 }
 
-SB3_RUN_FILE = "model.zip"
-SB3_CONFIG_FILE = "config.json"
-
 
 def get_algorithm(name: str) -> Algorithm:
     """The algorithm called ``name``; ``ValueError`` listing the known ones otherwise."""
@@ -75,17 +71,8 @@ def algorithm_of_run(path: str | Path) -> Algorithm:
     ``config.json`` beside it, a checkpoint stores it. ``CheckpointError`` if neither says."""
     from agents.checkpoint import CheckpointError, load_checkpoint
 
-    path = Path(path)
-    model_zip = path / SB3_RUN_FILE if path.is_dir() else path
-    if model_zip.suffix == ".zip" and model_zip.is_file():
-        config_path = model_zip.parent / SB3_CONFIG_FILE
-        try:
-            name = json.loads(config_path.read_text()).get("algo", "")
-        except (OSError, ValueError) as error:
-            raise CheckpointError(
-                f"{config_path} is missing or unreadable; it says which env "
-                f"and algorithm {model_zip} belongs to ({error})"
-            ) from error
+    if is_sb3_run(path):
+        name = read_run_config(resolve_model_path(path)).get("algo", "")
     else:
         name = load_checkpoint(path)["algo"]
     if name not in ALGORITHMS:

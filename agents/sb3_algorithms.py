@@ -27,7 +27,6 @@ training env in ``TransformedVecEnv`` and ``SB3Policy`` applies it when the mode
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import time
 from collections import deque
@@ -54,18 +53,21 @@ from agents.sb3_config import SB3Config
 from agents.sb3_registry import (
     ALGORITHM_NAMES,
     ALGORITHMS,
+    CONFIG_FILE,
+    MODEL_FILE,
     AlgorithmSpec,
     get_spec,
+    is_sb3_run,
+    read_run_config,
     resolve_action_type,
+    resolve_model_path,
 )
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 from ram_env.atomic import write_atomic, write_json_atomic
 from ram_env.sb3 import make_sb3_vec_env
 
-MODEL_FILE = "model.zip"
 RUN_FILE = MODEL_FILE  # what a run folder holding a run of this family has
-CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
 METRIC_FIELDS = (
     "timesteps",
@@ -516,31 +518,18 @@ class SB3Policy:
         return action, (recurrent_state, memory)
 
 
-def resolve_model_path(path: str | os.PathLike) -> Path:
-    """``path`` itself if a file, else ``path/model.zip``."""
-    path = Path(path)
-    return path / MODEL_FILE if path.is_dir() else path
-
-
 def load_run(
     path: str | os.PathLike, device: str = "cpu"
 ) -> tuple[BaseAlgorithm, dict[str, Any], Path]:
     """Load a run's SB3 model and its ``config.json``; ``CheckpointError`` if unusable."""
     model_path = resolve_model_path(path)
-    config_path = model_path.parent / CONFIG_FILE
     if not model_path.is_file():
         raise CheckpointError(f"SB3 model not found: {model_path}")
-    try:
-        config = json.loads(config_path.read_text())
-    except (OSError, ValueError) as error:
-        raise CheckpointError(
-            f"{config_path} is missing or unreadable; it says which env "
-            f"and algorithm {model_path} belongs to ({error})"
-        ) from error
+    config = read_run_config(model_path)
     try:
         spec = get_spec(config.get("algo", ""))
     except ValueError as error:
-        raise CheckpointError(f"{config_path}: {error}") from error
+        raise CheckpointError(f"{model_path.parent / CONFIG_FILE}: {error}") from error
     try:
         model = spec.load_algo_class().load(model_path, device=device)
     except Exception as error:  # a truncated zip or a foreign file raises many things
@@ -548,12 +537,6 @@ def load_run(
             f"cannot load {model_path} as a {spec.name} model: {type(error).__name__}: {error}"
         ) from error
     return model, config, model_path
-
-
-def is_sb3_run(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an SB3 ``model.zip`` (or a folder holding one)."""
-    model_path = resolve_model_path(path)
-    return model_path.suffix == ".zip" and model_path.is_file()
 
 
 def load(

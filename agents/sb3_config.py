@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from agents.cli_common import non_negative_int, positive_float, positive_int
@@ -77,9 +77,6 @@ class SB3Config(RunSettings):
     log_interval: float = setting(
         30.0, "seconds between metrics.csv rows", type=positive_float, metavar="SECONDS"
     )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def env_kwargs(self) -> dict[str, Any]:
         kwargs = super().env_kwargs()

@@ -14,8 +14,14 @@ and one line here (e.g. ``ppo-history``: ``agents.glimpse_history`` and its line
 from __future__ import annotations
 
 import importlib
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+MODEL_FILE = "model.zip"  # an SB3 run folder's model
+CONFIG_FILE = "config.json"  # beside it: the algorithm, the env and the settings it ran
 
 
 @dataclass(frozen=True)
@@ -204,3 +210,29 @@ ACTION_TYPES = tuple(
     dict.fromkeys(kind for spec in ALGORITHMS.values() for kind in spec.action_types)
 )
 """Every action type some SB3 algorithm can use."""
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """``path`` itself if a file, else ``path/model.zip``."""
+    path = Path(path)
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def is_sb3_run(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an SB3 ``model.zip`` (or a folder holding one)."""
+    model_path = resolve_model_path(path)
+    return model_path.suffix == ".zip" and model_path.is_file()
+
+
+def read_run_config(model_path: Path) -> dict[str, Any]:
+    """The ``config.json`` beside an SB3 ``model.zip``; ``CheckpointError`` if unreadable."""
+    config_path = model_path.parent / CONFIG_FILE
+    try:
+        return json.loads(config_path.read_text())
+    except (OSError, ValueError) as error:
+        from agents.checkpoint import CheckpointError  # torch, only on this error path
+
+        raise CheckpointError(
+            f"{config_path} is missing or unreadable; it says which env "
+            f"and algorithm {model_path} belongs to ({error})"
+        ) from error
