@@ -47,12 +47,16 @@ def resolve_precision(precision: str, device: str | torch.device) -> str:
 
 
 def autocast(precision: str, device: str | torch.device) -> contextlib.AbstractContextManager:
-    """The context the model's forward pass runs in for ``precision`` (resolved)."""
+    """The context the model's forward pass runs in for ``precision`` (resolved).
+
+    Weight casts are not cached across steps: each step casts the fp32 weights afresh, so
+    the gradients of the T steps are summed into the fp32 weights, not in bfloat16.
+    """
     if resolve_precision(precision, device) == "fp32":
         return contextlib.nullcontext()
     import torch
 
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, cache_enabled=False)
 
 
 def full_precision(tensor: torch.Tensor) -> contextlib.AbstractContextManager:
