@@ -15,10 +15,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.worktree import ROOT, checked_out
+
 # Run in the tree with the tree on $PYTHONPATH, so that the ram_env and benchmarks it imports
 # are the tree's own (a revision from before benchmarks/__init__.py: as a namespace package).
 MEASURE = """
@@ -59,21 +59,13 @@ def main() -> None:
     args = parser.parse_args()
     threads = {"base": args.base_threads, "work": args.work_threads}
 
-    with tempfile.TemporaryDirectory(prefix="ram-env-ab-") as scratch:
-        base_tree = Path(scratch) / "base"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", "-q", str(base_tree), args.base],
-            cwd=ROOT, check=True,
-        )  # fmt: skip
-        try:
-            samples: dict[str, list[float]] = {"base": [], "work": []}
-            for _ in range(args.rounds):
-                for side, tree in (("base", base_tree), ("work", ROOT)):
-                    samples[side].append(
-                        measure(tree, args.env_id, args.num_envs, args.seconds, threads[side])
-                    )
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT)
+    samples: dict[str, list[float]] = {"base": [], "work": []}
+    with checked_out(args.base) as base_tree:
+        for _ in range(args.rounds):
+            for side, tree in (("base", base_tree), ("work", ROOT)):
+                samples[side].append(
+                    measure(tree, args.env_id, args.num_envs, args.seconds, threads[side])
+                )
     base, work = (statistics.median(samples[side]) for side in ("base", "work"))
     settings = "".join(
         f", {side} threads {count}" for side, count in threads.items() if count is not None
