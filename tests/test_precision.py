@@ -15,7 +15,7 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents import precision as precision_module
 from agents import reinforce
 from agents.precision import autocast, resolve_precision
-from agents.ram_policy import RecurrentAttentionModel
+from agents.ram_policy import LSTMCore, RecurrentAttentionModel
 
 
 def gradients(model: RecurrentAttentionModel, env, precision: str) -> dict[str, torch.Tensor]:
@@ -61,3 +61,16 @@ def test_auto_follows_the_cpu(monkeypatch):
     assert resolve_precision("bf16", "cpu") == "bf16" and resolve_precision("fp32", "cpu") == "fp32"
     with pytest.raises(ValueError, match="precision must be one of"):
         resolve_precision("fp8", "cpu")
+
+
+def test_lstm_core_under_autocast_is_the_same_cell_with_an_fp32_state():
+    torch.manual_seed(0)
+    core = LSTMCore(input_size=32, hidden_size=16)
+    x, state = torch.randn(8, 32), (torch.randn(8, 16), torch.randn(8, 16))
+    h, (_, c) = core(x, state)
+    with autocast("bf16", "cpu"):
+        mixed_h, (_, mixed_c) = core(x, state)
+    assert mixed_h.dtype == mixed_c.dtype == torch.float32
+    torch.testing.assert_close(mixed_h, h, atol=0.02, rtol=0)  # bf16 products: ~3 digits
+    torch.testing.assert_close(mixed_c, c, atol=0.02, rtol=0)
+    assert not torch.allclose(mixed_c, c, atol=1e-6)  # it did run in bf16
