@@ -235,7 +235,7 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
     module = algorithm_of_run(path).load_module()
     if "threads" in typed:
         torch.set_num_threads(args.threads)
-    precision = getattr(args, "precision", None) or "fp32"
+    precision = getattr(args, "precision", None) or "auto"
     loaded = module.load(path, args.device, sample_paths=args.mc > 1, precision=precision)
     task = {"env_id": loaded.env_id, "seed": loaded.seed, "eval_batch_size": loaded.eval_batch_size}
     env_kwargs = dict(loaded.env_kwargs)

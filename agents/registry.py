@@ -4,7 +4,7 @@ An algorithm is a module under ``agents/`` with::
 
     RUN_FILE                       the file a run folder of it holds (how runs are recognised)
     train(config, run_dir, resume=False, progress_bar=True) -> summary dict
-    load(path, device="cpu", sample_paths=False, precision="fp32") -> agents.policy.LoadedPolicy
+    load(path, device="cpu", sample_paths=False, precision="auto") -> agents.policy.LoadedPolicy
 
 and a config dataclass whose fields are declared with ``agents.settings.setting`` (the CLI
 is generated from them). ``stored_config(run_dir)`` is optional: with it, ``--resume``

@@ -43,6 +43,7 @@ from agents.checkpoint import (
     rng_states,
     save_checkpoint,
 )
+from agents.compilation import compile_step
 from agents.episode_runner import play
 from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.metrics_log import MetricsLog
@@ -220,11 +221,12 @@ def update(
     """One optimiser step on ``batch_size`` episodes; returns the detached stats row
     ``(loss, classification, location, baseline, accuracy)`` averaged over the batch."""
     rollouts = config.rollouts_per_update()
+    precision = resolve_precision(config.precision, config.device, config.core)
     optimizer.zero_grad(set_to_none=True)
     stats = torch.zeros(5)
     for part in range(rollouts):
         seed = derive_seed(config.seed, update_index, part)
-        with autocast(config.precision, config.device):
+        with autocast(precision, config.device):
             rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
         losses = compute_losses(rollout, config.location_weight)
         (losses.total / rollouts).backward()
@@ -299,13 +301,15 @@ def train(
     np.random.seed(config.seed % 2**32)
     random.seed(config.seed)
 
-    precision = resolve_precision(config.precision, config.device)
+    precision = resolve_precision(config.precision, config.device, config.core)
     print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
     env = make_train_env(config)
     val_env = make_eval_env(
         config.env_id, "validation", config.eval_batch_size, **config.env_kwargs()
     )
     model = build_model(config, env)
+    if config.compile:
+        compile_step(model, config.device)
     optimizer = make_optimizer(model, config)
     progress = Progress()
     if resume:
@@ -470,23 +474,27 @@ def load(
     path: str | os.PathLike,
     device: str = "cpu",
     sample_paths: bool = False,
-    precision: str = "fp32",
+    precision: str = "auto",
 ) -> LoadedPolicy:
     """The policy of a checkpoint (``best.pt``, ``last.pt``), with the task it trained on;
-    ``precision`` is the one it plays in (checkpoints hold fp32 weights whatever they
-    trained in)."""
+    ``precision`` is the one it plays in, ``"auto"`` the one the run trained in (fp32 for
+    runs from before ``--precision``), so a score reproduces the run's own validation.
+    Checkpoints hold fp32 weights whatever they trained in."""
     checkpoint = load_checkpoint(path)
     config = ReinforceConfig.from_dict(checkpoint["config"])
     model = load_model(checkpoint, device)
+    if precision == "auto":
+        precision = checkpoint.get("precision", "fp32")
+    precision = resolve_precision(precision, device, model.config.core)
     return LoadedPolicy(
-        RAMPolicy(model, sample_paths, resolve_precision(precision, device)),
+        RAMPolicy(model, sample_paths, precision),
         algo="reinforce",
         env_id=config.env_id,
         env_kwargs=config.env_kwargs(),
         seed=config.seed,
         checkpoint=Path(path),
         eval_batch_size=config.eval_batch_size,
-        details={"precision": resolve_precision(precision, device)},
+        details={"precision": precision},
     )
 
 

@@ -34,7 +34,7 @@ DEFAULT_LOCATION_STD = 0.1
 
 # Settings added after the first checkpoints were written, with the value those runs had:
 # a resumed or evaluated old run must not silently pick up a newer default.
-SETTINGS_BEFORE_THEY_EXISTED = {"weight_decay": 0.0}
+SETTINGS_BEFORE_THEY_EXISTED = {"weight_decay": 0.0, "precision": "fp32", "compile": False}
 
 
 @dataclass
@@ -84,10 +84,16 @@ class ReinforceConfig(RunSettings):
     )
 
     precision: str = setting(
-        "fp32",
+        "auto",
         "bf16: the glimpse network and core in bfloat16 (weights, heads, losses stay fp32); "
-        "auto: bf16 where the CPU or GPU runs it natively",
+        "auto: bf16 for the LSTM core where the CPU or GPU runs bf16 natively, else fp32",
         choices=PRECISIONS,
+    )
+
+    compile: bool = setting(
+        False,
+        "run the model's step through torch.compile (fused kernels; the first updates wait "
+        "for the compiler, a C++ one on the CPU)",
     )
 
     # Settings a --resume may change (the run's length and where it runs); any other
@@ -99,6 +105,7 @@ class ReinforceConfig(RunSettings):
         "device",
         "threads",
         "precision",
+        "compile",
     )
 
     def to_dict(self) -> dict[str, Any]:

@@ -543,7 +543,7 @@ def load(
     path: str | os.PathLike,
     device: str = "cpu",
     sample_paths: bool = False,
-    precision: str = "fp32",
+    precision: str = "auto",
 ) -> LoadedPolicy:
     """The policy of a saved run (``model.zip`` or its folder), with the task it trained on.
     SB3 policies play in fp32 (``precision="auto"`` included)."""

@@ -215,7 +215,7 @@ def main() -> None:
         f"matrix-product peak on {torch.get_num_threads()} threads: "
         + ", ".join(f"{name} {value:.0f} GFLOP/s" for name, value in peaks.items())
     )
-    precision = resolve_precision(args.precision, "cpu")
+    precision = resolve_precision(args.precision, "cpu", args.core)
     for env_id in args.env:
         measure(env_id, args, precision, peaks[precision])
 

@@ -53,14 +53,20 @@ def test_fp32_runs_no_autocast_and_bf16_does():
         assert torch.is_autocast_enabled("cpu")
 
 
-def test_auto_follows_the_cpu(monkeypatch):
+def test_auto_follows_the_cpu_and_the_core(monkeypatch):
     monkeypatch.setattr(precision_module, "cpu_runs_bf16_natively", lambda: True)
-    assert resolve_precision("auto", "cpu") == "bf16"
+    assert resolve_precision("auto", "cpu", "lstm") == "bf16"
+    assert resolve_precision("auto", "cpu", "rnn") == "fp32"  # lost accuracy under bf16
+    assert resolve_precision("auto", "cpu", "gru") == "fp32"  # not checked
     monkeypatch.setattr(precision_module, "cpu_runs_bf16_natively", lambda: False)
-    assert resolve_precision("auto", "cpu") == "fp32"
-    assert resolve_precision("bf16", "cpu") == "bf16" and resolve_precision("fp32", "cpu") == "fp32"
+    assert resolve_precision("auto", "cpu", "lstm") == "fp32"
+    for core in ("rnn", "lstm"):
+        assert resolve_precision("bf16", "cpu", core) == "bf16"
+        assert resolve_precision("fp32", "cpu", core) == "fp32"
     with pytest.raises(ValueError, match="precision must be one of"):
-        resolve_precision("fp8", "cpu")
+        resolve_precision("fp8", "cpu", "lstm")
+    with pytest.raises(ValueError, match="resolved precision"):
+        autocast("auto", "cpu")
 
 
 def test_lstm_core_under_autocast_is_the_same_cell_with_an_fp32_state():

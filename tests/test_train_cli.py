@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 import train
-from agents import reinforce
+from agents import precision, reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.evaluation import make_eval_env, path_batches
 from agents.ram_policy import RAMPolicy
@@ -253,6 +253,19 @@ def test_eval_writes_json(tiny_run, capsys):
     assert report["n"] == 10000 and report["mc"] == 2
     assert report["error"] == pytest.approx(100.0 - report["accuracy"])
     assert "test error" in capsys.readouterr().out
+
+
+@pytest.mark.mnist
+def test_auto_trains_an_lstm_in_bf16_and_eval_plays_it_so(tmp_path, monkeypatch):
+    """On a CPU with bf16 products, ``auto`` runs the LSTM core in bf16 (the RNN in fp32);
+    the checkpoint records it and ``--eval`` plays in it unless asked otherwise."""
+    monkeypatch.setattr(precision, "cpu_runs_bf16_natively", lambda: True)
+    for core, expected in (("lstm", "bf16"), ("rnn", "fp32")):
+        out = tmp_path / core
+        assert run(["--max-images", 128, "--out", out, "--core", core, *TINY]) == 0
+        assert torch.load(out / "best.pt", weights_only=True)["precision"] == expected
+        assert run(["--eval", out / "best.pt", "--split", "validation"]) == 0
+        assert json.loads((out / "eval-validation.json").read_text())["precision"] == expected
 
 
 @pytest.mark.mnist
