@@ -9,7 +9,8 @@ data loading, any compilation, validation and checkpoints are all counted. Every
     python -m benchmarks.train_ab --base 861916a --rounds 2 -- --algo reinforce \\
         --env GlimpseClutteredMNIST100-v0 --core lstm --batch-size 512 --max-images 204800
 
-``--work-flags`` are added to the working tree's side only (e.g. ``--precision fp32``).
+``--work-flags="..."`` (with ``=``: the value starts with a dash) are added to the working
+tree's side only, e.g. ``--work-flags="--precision fp32"``.
 """
 
 from __future__ import annotations
