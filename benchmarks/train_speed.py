@@ -19,7 +19,8 @@ in ``torch.compile``, timed in the same rounds.
 Prints training images/s of each (best round) and their ratio (trainer / env-free), the
 FLOPs of one training image (the model's matrix products, forward and backward, counted by
 ``torch.utils.flop_counter``) and the GFLOP/s achieved beside the machine's practical peak
-(large matrix products, fp32 and bf16, on the same threads). ``--env`` takes several ids.
+(large matrix products, fp32 and bf16, on the same threads), and the share of the trainer's
+time spent in the env's ``step`` and ``reset``. ``--env`` takes several ids.
 """
 
 from __future__ import annotations
@@ -153,6 +154,28 @@ def env_free_update(
     optimizer.step()
 
 
+class EnvClock:
+    """Seconds the trainer spends inside the vector env's ``step`` and ``reset`` (numpy work
+    that the model's precision does not touch)."""
+
+    def __init__(self, env) -> None:
+        self.seconds = {"step": 0.0, "reset": 0.0}
+        self.running = False  # counts only while set (the compiled loop shares the env)
+        for name in self.seconds:
+            setattr(env, name, self._timed(name, getattr(env, name)))
+
+    def _timed(self, name: str, method):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                if self.running:
+                    self.seconds[name] += time.perf_counter() - start
+
+        return timed
+
+
 def images_per_second(step, batch_size: int, seconds: float) -> float:
     """Run ``step`` for about ``seconds`` and return training images per second."""
     count, start = 0, time.perf_counter()
@@ -264,9 +287,13 @@ def measure(env_id: str, args: argparse.Namespace, precision: str, peak: float) 
     for loop in loops.values():  # warm up allocators and kernels (and compile)
         images_per_second(loop, config.batch_size, 0.5)
     rates: dict[str, list[float]] = {name: [] for name in loops}
+    clock, trainer_seconds = EnvClock(env), 0.0
     for _ in range(args.rounds):
         for name, loop in loops.items():
+            clock.running, start = name == "trainer", time.perf_counter()
             rates[name].append(images_per_second(loop, config.batch_size, args.seconds))
+            if clock.running:
+                trainer_seconds += time.perf_counter() - start
 
     print(
         f"{env_id}: {num_glimpses} glimpses of {task.num_scales} x {task.glimpse_size}^2, "
@@ -281,6 +308,11 @@ def measure(env_id: str, args: argparse.Namespace, precision: str, peak: float) 
             f"{100 * achieved / peak:4.1f}% of the {precision} peak   "
             f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
         )
+    share = {name: 100 * value / trainer_seconds for name, value in clock.seconds.items()}
+    print(
+        f"  the trainer's time in the env: {sum(share.values()):.0f}% "
+        f"(step {share['step']:.0f}%, reset {share['reset']:.0f}%)"
+    )
     if args.compile:
         print(f"  ratio compiled/trainer: {max(rates['compiled']) / max(rates['trainer']):.2f}")
     ratios = [a / b for a, b in zip(rates["trainer"], rates["env-free"], strict=True)]
