@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.worktree import ROOT, checked_out
+from benchmarks.worktree import ROOT, checked_out, print_samples
 
 # Run in the tree with the tree on $PYTHONPATH, so that the ram_env and benchmarks it imports
 # are the tree's own (a revision from before benchmarks/__init__.py: as a namespace package).
@@ -66,13 +65,11 @@ def main() -> None:
                 samples[side].append(
                     measure(tree, args.env_id, args.num_envs, args.seconds, threads[side])
                 )
-    base, work = (statistics.median(samples[side]) for side in ("base", "work"))
     settings = "".join(
         f", {side} threads {count}" for side, count in threads.items() if count is not None
     )
     print(f"# {args.env_id}, vector {args.num_envs}, steps/s; base = {args.base}{settings}")
-    for side in ("base", "work"):
-        print(f"{side:>5}: " + ", ".join(f"{value:,.0f}" for value in samples[side]))
+    base, work = print_samples(samples, "", 0)
     print(f"median base {base:,.0f}, work {work:,.0f}, ratio work/base {work / base:.2f}")
 
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.worktree import ROOT, checked_out
+from benchmarks.worktree import ROOT, checked_out, print_samples
 
 
 def run_seconds(tree: Path, flags: list[str]) -> float:
@@ -68,12 +67,10 @@ def main() -> None:
             for side in order:
                 samples[side].append(run_seconds(trees[side], sides[side]))
                 print(f"{side:>5} {samples[side][-1]:7.1f} s", file=sys.stderr, flush=True)
-    base, work = (statistics.median(samples[side]) for side in ("base", "work"))
     print(f"# train.py {shlex.join(flags)}; base = {args.base}")
     if args.work_flags:
         print(f"# work side adds: {args.work_flags}")
-    for side in ("base", "work"):
-        print(f"{side:>5}: " + ", ".join(f"{value:.1f} s" for value in samples[side]))
+    base, work = print_samples(samples, " s", 1)
     print(f"median base {base:.1f} s, work {work:.1f} s, speed-up base/work {base / work:.2f}")
 
 

@@ -1,8 +1,10 @@
-"""A git revision checked out beside the working tree, for side-by-side (A/B) benchmarks."""
+"""Side-by-side (A/B) benchmarks: a git revision checked out beside the working tree, and
+the samples of both sides printed alike."""
 
 from __future__ import annotations
 
 import contextlib
+import statistics
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,3 +26,10 @@ def checked_out(revision: str) -> Iterator[Path]:
             yield tree
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT)
+
+
+def print_samples(samples: dict[str, list[float]], unit: str, digits: int) -> tuple[float, float]:
+    """Print the base and work samples of an A/B comparison; return their medians."""
+    for side in ("base", "work"):
+        print(f"{side:>5}: " + ", ".join(f"{value:,.{digits}f}{unit}" for value in samples[side]))
+    return statistics.median(samples["base"]), statistics.median(samples["work"])
