@@ -147,8 +147,9 @@ class LSTMCore(nn.Module):
     def _mixed_precision_forward(
         self, x: torch.Tensor, state: CoreState
     ) -> tuple[torch.Tensor, CoreState]:
-        """The same cell under autocast: both inputs' products in one bfloat16 ``addmm``
-        (``nn.LSTMCell`` is several times slower there), the gates and the cell state fp32."""
+        """The same cell under autocast: both inputs' products in one bfloat16 ``addmm``, the
+        gate arithmetic and the cell state in fp32 (``nn.LSTMCell`` under autocast strays
+        about twice as far from its fp32 result)."""
         cell = self.cell
         weight = torch.cat([cell.weight_ih, cell.weight_hh], dim=1)
         low = torch.get_autocast_dtype(x.device.type)
