@@ -269,6 +269,16 @@ def test_auto_trains_an_lstm_in_bf16_and_eval_plays_it_so(tmp_path, monkeypatch)
 
 
 @pytest.mark.mnist
+def test_compile_flag_compiles_the_step(tmp_path, monkeypatch):
+    compiled = []
+    monkeypatch.setattr(reinforce, "compile_step", lambda model, device: compiled.append(device))
+    assert run(["--max-images", 64, "--out", tmp_path / "plain", *TINY]) == 0
+    assert compiled == []
+    assert run(["--max-images", 64, "--out", tmp_path / "compiled", "--compile", *TINY]) == 0
+    assert compiled == ["cpu"]
+
+
+@pytest.mark.mnist
 def test_eval_plays_in_the_precision_asked(tiny_run):
     """An fp32 checkpoint scored in bf16: the report says so, and the score stays close
     (the same checkpoint, matrix products rounded to bfloat16)."""
