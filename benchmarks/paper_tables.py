@@ -58,6 +58,7 @@ from typing import Any
 import torch
 
 from agents.checkpoint import load_checkpoint
+from agents.precision import resolve_precision
 from agents.reinforce_config import ReinforceConfig
 from agents.stop import StopRequest
 from benchmarks.algorithms import run_logged
@@ -173,6 +174,11 @@ class Row:
             return self.task.random_control
         return self.task.paper_errors.get(self.glimpses)
 
+    @property
+    def core(self) -> str:
+        flags = VARIANTS[self.variant]
+        return flags[flags.index("--core") + 1] if "--core" in flags else TRAIN_DEFAULTS.core
+
     def train_flags(self) -> list[str]:
         """train.py's flags for this row: task, glimpses, locations, the variant's flags and
         the ``SPELLED_OUT_DEFAULTS`` the variant leaves as they are."""
@@ -217,8 +223,11 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
     # A resume names the device even when it is the CPU: a GPU run carried on here needs it.
     device = [] if args.device == "cpu" and not resume else ["--device", args.device]
+    # What --precision auto is on this machine, named so that the command trains the same run
+    # on any machine.
+    precision = ["--precision", resolve_precision("auto", args.device, row.core)]
     train = [
-        "train.py", "--algo", "reinforce", *row.train_flags(), "--seed", str(args.seed),
+        "train.py", "--algo", "reinforce", *row.train_flags(), *precision, "--seed", str(args.seed),
         "--train-minutes", str(args.minutes), "--epochs", str(args.epochs), *device,
         "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
@@ -403,7 +412,7 @@ def read_records(records_dir: Path) -> dict[str, list[dict[str, Any]]]:
 RUN_FLAGS = ("--seed", "--out", "--threads", "--device", "--no-progress", "--resume")
 """Flags in which the runs of one setting may differ: seed, run folder and hardware."""
 BUDGET_FLAGS = ("--train-minutes", "--epochs")
-FORMER_DEFAULTS = {"--weight-decay": "0", "--std": "0.15"}
+FORMER_DEFAULTS = {"--weight-decay": "0", "--std": "0.15", "--precision": "fp32"}
 """The value a recorded command that leaves one of these flags out was trained with. The
 recorded command stays as it was typed (its digest names its record file); the report fills
 these in, so that every command shown trains the same run with the current train.py, and

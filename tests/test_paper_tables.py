@@ -466,8 +466,8 @@ def test_settings_seeds_budgets_and_the_two_best_lines(tmp_path):
     # only, and the defaults the records predate filled in.
     command = (
         "`python train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --glimpses 6 "
-        "--batch-size 128 --lr 0.002 --weight-decay 0 --std 0.15 --seed S --train-minutes 35.0 "
-        "--epochs 200`"
+        "--batch-size 128 --lr 0.002 --weight-decay 0 --std 0.15 --precision fp32 --seed S "
+        "--train-minutes 35.0 --epochs 200`"
     )
     assert command in main
     assert "--threads 1 --out" not in main
@@ -506,3 +506,23 @@ def test_the_mc_mean_says_when_some_runs_lack_it(tmp_path):
     records = [_cluttered_run("paper", seed, 35.0, 10.0) for seed in range(3)]
     records[2]["error_mc"] = None
     assert "| **10.00** | 5.00 (2 of 3 runs) |" in _report_from_records(tmp_path, records)
+
+
+def test_commands_name_the_precision_auto_resolved_to(tmp_path, monkeypatch):
+    """``auto`` depends on the machine; a recorded command names what it was here, and a
+    command from before ``--precision`` is shown with the fp32 it trained in."""
+    from agents import precision
+
+    monkeypatch.setattr(precision, "cpu_runs_bf16_natively", lambda: True)
+    calls = []
+    monkeypatch.setattr(
+        paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
+    )
+    args = paper_tables.parse_args(["--runs-dir", str(tmp_path)])
+    for variant, expected in (("lstm-b512", "bf16"), ("paper", "fp32")):
+        row = paper_tables.Row(paper_tables.TASKS["translated"], 6, variant=variant)
+        assert not paper_tables.run_row(args, row)  # training stubbed out: nothing scored
+        assert calls[-1][calls[-1].index("--precision") + 1] == expected
+    old = {"command": "python train.py --algo reinforce --core lstm --seed 0"}
+    tokens = paper_tables.command_tokens(old)
+    assert tokens[tokens.index("--precision") + 1] == "fp32"
