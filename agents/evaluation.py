@@ -2,10 +2,10 @@
 
 Path p of image j starts at a first location drawn from seed ``derive_seed(seed, p) + j``
 (env i of a batch is seeded with seed + i), so the first glimpses, and a mean-path score, do
-not depend on the batch size. With ``mc=1`` the policy plays one path per image and the
-env's verdict counts; with ``mc=N > 1`` a policy that samples its paths plays N of them per
-image and the class scores of its last actions (``"box"``: a posterior over classes) are
-averaged before the argmax.
+not depend on the batch size. With ``mc=1`` the policy plays one path per image through
+``ram_env.evaluate``'s scoring, and the env's verdict counts; with ``mc=N > 1`` a policy that
+samples its paths plays N of them per image and the class scores of its last actions
+(``"box"``: a posterior over classes) are averaged before the argmax.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import gymnasium
 import numpy as np
 
 import ram_env  # noqa: F401  (registers the env ids)
-from agents.episode_runner import Played, play
 from agents.policy import Policy
-from agents.rollout import derive_seed
+from ram_env.play import Played, play
+from ram_env.scoring import score
+from ram_env.seeds import derive_seed
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class EvalResult:
     mc: int
     accuracy: float
     error: float
+    per_class_accuracy: list[float | None] | None = None  # one path only (ram_env.evaluate)
+    glimpses: dict[str, Any] | None = None  # where they went; one path only
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,22 +107,28 @@ def evaluate(
             f"--mc {mc} averages the class posteriors of sampled paths; a policy acting with "
             f"{policy.action_type!r} actions gives none (score it with --mc 1)"
         )
+    if mc == 1:  # the benchmark's own scoring function
+        scored = score(policy, env, seed=seed, num_images=num_images)
+        return EvalResult(
+            split=split or scored.split,
+            n=scored.n,
+            mc=1,
+            accuracy=scored.accuracy,
+            error=scored.error,
+            per_class_accuracy=scored.per_class_accuracy,
+            glimpses=asdict(scored.glimpses),
+        )
     policy.check_observation_space(env.single_observation_space)
     unwrapped = env.unwrapped
     num_images = (
         unwrapped.num_images if num_images is None else min(num_images, unwrapped.num_images)
     )
-    correct = 0
     posteriors = np.zeros((num_images, unwrapped.num_classes), dtype=np.float32)
     labels = np.zeros(num_images, dtype=np.int64)
     for batch in path_batches(policy, env, mc, seed, num_images):
-        if mc == 1:
-            correct += int(batch.played.correct.sum())
-        else:
-            posteriors[batch.images] += batch.played.class_scores
-            labels[batch.images] = batch.played.labels
-    if mc > 1:
-        correct = int((posteriors.argmax(-1) == labels).sum())
+        posteriors[batch.images] += batch.played.class_scores
+        labels[batch.images] = batch.played.labels
+    correct = int((posteriors.argmax(-1) == labels).sum())
     accuracy = round(100.0 * correct / num_images, 4)
     split = split or getattr(getattr(unwrapped, "task", None), "split", "")
     return EvalResult(

@@ -44,16 +44,17 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.compilation import compile_step
-from agents.episode_runner import play
 from agents.evaluation import EvalResult, evaluate, make_eval_env
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
 from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
-from agents.rollout import derive_seed, observation_to_tensors, scores_action
+from agents.rollout import observation_to_tensors, scores_action
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
+from ram_env.play import play
+from ram_env.seeds import derive_seed
 
 RUN_FILE = "last.pt"  # what a run folder holding a run of this algorithm has
 METRIC_FIELDS = (

@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.evaluation import make_eval_env, play
 from agents.policy import Policy
-from agents.rollout import derive_seed
 from ram_env.render import render_frame, save_episode
+from ram_env.seeds import derive_seed
 
 
 def record_paths(

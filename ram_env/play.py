@@ -1,23 +1,22 @@
-"""The one T-step glimpse episode loop, shared by training, evaluation, plots and benchmarks.
+"""The one T-step glimpse episode loop, shared by scoring, training, plots and benchmarks.
 
     played = play(policy, env, seed)
 
-``policy`` is an ``agents.policy.Policy``: each step it reads the batch of observations and
-returns the batch of actions and its state, which it gets back next step. ``env`` is a
-glimpse vector env reset by the loop (no autoreset): one episode per env. Scoring plays a
-trained policy; training plays ``agents.reinforce.RAMLearner``, a policy whose state records
-what the loss needs (log-probabilities, baselines, logits) with their gradients; the speed
-benchmark plays the same learner on tensor canvases instead of the env.
+``policy`` acts on batches: ``action, state = policy(observation, state)`` reads the vector
+env's dict of arrays and returns a batch of actions and its state, which it gets back next
+step (``None`` at the first). A ``policy.seed(s)``, where it has one, seeds its own draws.
+``env`` is a glimpse vector env reset by the loop (no autoreset): one episode per env.
+``ram_env.evaluate`` plays a trained policy; the agents' trainer plays a learner whose state
+records what its loss needs, with gradients.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
-
-from agents.policy import Policy
 
 
 class Played(NamedTuple):
@@ -38,7 +37,7 @@ class Played(NamedTuple):
 
 
 def play(
-    policy: Policy,
+    policy: Callable[[dict[str, np.ndarray], Any], tuple[Any, Any]],
     env: gymnasium.vector.VectorEnv,
     seed: int,
     image_index: np.ndarray | None = None,
@@ -47,7 +46,8 @@ def play(
     """One episode per env: on the images ``image_index`` (random ones when None); ``seed``
     seeds the policy's draws and the env's reset (unless ``reset_seed`` is given: say one
     seed per env). Gradients flow as the caller's grad mode allows."""
-    policy.seed(seed)
+    if hasattr(policy, "seed"):
+        policy.seed(seed)
     options = None if image_index is None else {"image_index": image_index}
     observation, _ = env.reset(seed=seed if reset_seed is None else reset_seed, options=options)
     num_glimpses = env.unwrapped.num_glimpses

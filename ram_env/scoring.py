@@ -1,0 +1,148 @@
+"""``ram_env.evaluate`` (defined here): the benchmark's one scoring function, numpy only.
+
+    from ram_env import evaluate
+    result = evaluate(policy, "GlimpseMNIST-v0", split="test")
+    result.accuracy, result.error, result.per_class_accuracy, result.glimpses
+
+It plays every canvas of the split exactly once through the native vector env, ``num_envs``
+episodes at a time. Image ``j`` starts at the first location drawn from seed
+``derive_seed(seed, 0) + j``, so the first glimpses, and the score, do not depend on
+``num_envs``. ``policy(observation, state) -> (action, state)`` acts on batches:
+``observation`` is the vector env's dict of arrays (``glimpse``, ``location``, ``time``),
+``state`` is ``None`` at each episode's first step and whatever the policy returned after,
+and ``action`` is a batch in the env's action space for its ``action_type``. The env's own
+verdict at the last step (its ``is_success``) is what counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from ram_env.play import play
+from ram_env.seeds import derive_seed
+
+HEATMAP_CELLS = 8  # the glimpse heatmap's cells per side over [-1, 1]^2
+
+PolicyFn = Callable[[dict[str, np.ndarray], Any], tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class GlimpseSummary:
+    """Where the glimpses of a whole split went.
+
+    ``mean_location``: per glimpse ``t``, the mean ``(x, y)`` over the episodes (``(-1, -1)``
+    is the top-left corner); ``mean_jump``: per move ``t -> t+1``, the mean distance
+    travelled; ``heatmap``: the share of all glimpses in each of 8 x 8 equal cells of the
+    canvas, rows top to bottom.
+    """
+
+    mean_location: list[list[float]]
+    mean_jump: list[float]
+    heatmap: list[list[float]]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A policy's score on ``n`` canvases of ``split`` of ``env_id``: accuracy and error in
+    %, accuracy per class (``None`` for a class with no canvas), where it looked."""
+
+    env_id: str
+    split: str
+    n: int
+    accuracy: float
+    error: float
+    per_class_accuracy: list[float | None]
+    glimpses: GlimpseSummary
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate(
+    policy: PolicyFn,
+    env_id: str,
+    *,
+    split: str = "test",
+    num_envs: int = 1000,
+    seed: int = 0,
+    num_images: int | None = None,
+    **env_kwargs: Any,
+) -> Evaluation:
+    """Score ``policy`` on every canvas of ``split`` (its first ``num_images``) once.
+
+    ``env_kwargs`` go to the env (``action_type``, ``num_glimpses``, your own ``images``...).
+    """
+    if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+    env = gymnasium.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
+        split=split,
+        **env_kwargs,
+    )
+    try:
+        return score(policy, env, seed=seed, num_images=num_images)
+    finally:
+        env.close()
+
+
+def score(
+    policy: PolicyFn,
+    env: gymnasium.vector.VectorEnv,
+    *,
+    seed: int = 0,
+    num_images: int | None = None,
+) -> Evaluation:
+    """``evaluate`` on a glimpse vector env made by the caller (autoreset disabled)."""
+    unwrapped = env.unwrapped
+    if hasattr(policy, "check_observation_space"):
+        policy.check_observation_space(env.single_observation_space)
+    total, num_envs = unwrapped.num_images, unwrapped.num_envs
+    if num_images is not None and (isinstance(num_images, bool) or num_images < 1):
+        raise ValueError(f"num_images must be a positive int or None, got {num_images!r}")
+    n = total if num_images is None else min(int(num_images), total)
+    num_classes, num_glimpses = unwrapped.num_classes, unwrapped.num_glimpses
+    correct_by_class = np.zeros(num_classes, dtype=np.int64)
+    count_by_class = np.zeros(num_classes, dtype=np.int64)
+    location_sum = np.zeros((num_glimpses, 2))
+    jump_sum = np.zeros(max(num_glimpses - 1, 0))
+    heatmap = np.zeros((HEATMAP_CELLS, HEATMAP_CELLS), dtype=np.int64)
+    first_seed = derive_seed(seed, 0)
+    for start in range(0, n, num_envs):
+        valid = min(num_envs, n - start)
+        image_index = np.arange(start, start + num_envs) % total
+        played = play(policy, env, first_seed + start, image_index)
+        labels, correct = played.labels[:valid], played.correct[:valid]
+        count_by_class += np.bincount(labels, minlength=num_classes)
+        correct_by_class += np.bincount(labels[correct], minlength=num_classes)
+        locations = played.locations[:, :valid]  # (T, valid, 2)
+        location_sum += locations.sum(axis=1)
+        jump_sum += np.linalg.norm(np.diff(locations, axis=0), axis=-1).sum(axis=1)
+        cells = np.clip(((locations + 1.0) / 2.0 * HEATMAP_CELLS).astype(int), 0, HEATMAP_CELLS - 1)
+        np.add.at(heatmap, (cells[..., 1].ravel(), cells[..., 0].ravel()), 1)
+    accuracy = round(100.0 * int(correct_by_class.sum()) / n, 4)
+    per_class = [
+        round(100.0 * int(right) / int(count), 4) if count else None
+        for right, count in zip(correct_by_class, count_by_class, strict=True)
+    ]
+    glimpses = GlimpseSummary(
+        mean_location=(location_sum / n).round(4).tolist(),
+        mean_jump=(jump_sum / n).round(4).tolist(),
+        heatmap=(heatmap / heatmap.sum()).round(4).tolist(),
+    )
+    return Evaluation(
+        env_id=env.spec.id if env.spec is not None else "",
+        split=getattr(unwrapped.task, "split", ""),
+        n=n,
+        accuracy=accuracy,
+        error=round(100.0 - accuracy, 4),
+        per_class_accuracy=per_class,
+        glimpses=glimpses,
+    )
