@@ -3,6 +3,8 @@ action type, and the summaries it promises."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,13 @@ def test_summaries_cover_every_glimpse():
 def test_bad_num_envs_is_refused(bad):
     with pytest.raises(ValueError, match="num_envs must be a positive int"):
         ram_env.evaluate(BrightnessReader("box"), "GlimpseMNIST-v0", num_envs=bad)
+
+
+@pytest.mark.mnist
+def test_the_readme_example_runs_and_beats_chance(capsys):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("**Score your agent**")[1].split("```python")[1].split("```")[0]
+    exec(compile(example, "README.md", "exec"), {})
+    random_accuracy, heuristic = capsys.readouterr().out.splitlines()
+    assert 8.0 < float(random_accuracy) < 12.0
+    assert float(heuristic.split()[0]) > 15.0
