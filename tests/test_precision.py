@@ -70,24 +70,17 @@ def test_auto_follows_the_cpu_and_the_core(monkeypatch):
 
 
 def test_lstm_core_under_autocast_is_the_same_cell_with_an_fp32_state():
+    """Its products run in bf16, its gates and cell state in fp32: closer to the fp32 cell
+    than ``nn.LSTMCell`` under autocast gets."""
     torch.manual_seed(0)
-    core = LSTMCore(input_size=32, hidden_size=16)
-    x, state = torch.randn(8, 32), (torch.randn(8, 16), torch.randn(8, 16))
+    core = LSTMCore(input_size=256, hidden_size=256)
+    x, state = torch.randn(64, 256), (torch.randn(64, 256), torch.randn(64, 256))
     h, (_, c) = core(x, state)
     with autocast("bf16", "cpu"):
         mixed_h, (_, mixed_c) = core(x, state)
+        _, stock_c = core.cell(x, (state[0], state[1]))
     assert mixed_h.dtype == mixed_c.dtype == torch.float32
     torch.testing.assert_close(mixed_h, h, atol=0.02, rtol=0)  # bf16 products: ~3 digits
     torch.testing.assert_close(mixed_c, c, atol=0.02, rtol=0)
     assert not torch.allclose(mixed_c, c, atol=1e-6)  # it did run in bf16
-
-
-def test_the_lstm_core_under_autocast_strays_less_than_lstm_cell_does():
-    torch.manual_seed(0)
-    core = LSTMCore(input_size=256, hidden_size=256)
-    x, state = torch.randn(64, 256), (torch.randn(64, 256), torch.randn(64, 256))
-    _, (_, c) = core(x, state)
-    with autocast("bf16", "cpu"):
-        _, (_, ours) = core(x, state)
-        _, stock = core.cell(x, (state[0], state[1]))
-    assert (ours - c).abs().max() < (stock - c).abs().max()  # measured: 0.005 vs 0.010
+    assert (mixed_c - c).abs().max() < (stock_c - c).abs().max()  # measured: 0.006 vs 0.010
