@@ -230,7 +230,8 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
     import torch
 
     from agents.checkpoint import CheckpointError
-    from agents.evaluation import evaluate, make_eval_env
+    from agents.evaluation import evaluate
+    from ram_env.scoring import make_eval_env
 
     module = algorithm_of_run(path).load_module()
     if "threads" in typed:

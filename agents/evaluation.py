@@ -10,18 +10,14 @@ samples its paths plays N of them per image and the class scores of its last act
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import gymnasium
 import numpy as np
 
-import ram_env  # noqa: F401  (registers the env ids)
 from agents.policy import Policy
-from ram_env.play import Played, play
-from ram_env.scoring import score
-from ram_env.seeds import derive_seed
+from ram_env.scoring import path_batches, score
 
 
 @dataclass(frozen=True)
@@ -38,56 +34,6 @@ class EvalResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def make_eval_env(env_id: str, split: str, num_envs: int, **env_kwargs: Any) -> gymnasium.Env:
-    """A vector env over the fixed canvases of ``split``, reset explicitly for every batch."""
-    return gymnasium.make_vec(
-        env_id,
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
-        split=split,
-        **env_kwargs,
-    )
-
-
-PER_EPISODE = ("last_action", "returns", "labels", "predictions", "correct")
-
-
-class PathBatch(NamedTuple):
-    """One path's episodes on a batch of the split's images (``images``, a slice of it)."""
-
-    images: slice
-    path: int
-    played: Played  # cut to the batch's valid images
-
-    @property
-    def first_locations(self) -> np.ndarray:
-        return self.played.locations[0]
-
-
-def path_batches(
-    policy: Policy,
-    env: gymnasium.vector.VectorEnv,
-    paths: int,
-    seed: int,
-    num_images: int | None = None,
-) -> Iterator[PathBatch]:
-    """Every image of the env's split (its first ``num_images``) ``paths`` times, a batch of
-    ``num_envs`` at a time."""
-    num_envs, total = env.unwrapped.num_envs, env.unwrapped.num_images
-    num_images = total if num_images is None else min(num_images, total)
-    for start in range(0, num_images, num_envs):
-        image_index = np.arange(start, start + num_envs) % total
-        valid = min(num_envs, num_images - start)
-        for path in range(paths):
-            played = play(policy, env, derive_seed(seed, path) + start, image_index)
-            kept = played._replace(
-                locations=played.locations[:, :valid],
-                **{name: getattr(played, name)[:valid] for name in PER_EPISODE},
-            )
-            yield PathBatch(slice(start, start + valid), path, kept)
 
 
 def evaluate(

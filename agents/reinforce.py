@@ -44,7 +44,7 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.compilation import compile_step
-from agents.evaluation import EvalResult, evaluate, make_eval_env
+from agents.evaluation import EvalResult, evaluate
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
@@ -54,6 +54,7 @@ from agents.rollout import observation_to_tensors, scores_action
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 from ram_env.play import play
+from ram_env.scoring import make_eval_env
 from ram_env.seeds import derive_seed
 
 RUN_FILE = "last.pt"  # what a run folder holding a run of this algorithm has

@@ -45,7 +45,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
-from agents.evaluation import EvalResult, evaluate, make_eval_env
+from agents.evaluation import EvalResult, evaluate
 from agents.hybrid_ppo import HybridRecurrentPPO
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
@@ -66,6 +66,7 @@ from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 from ram_env.atomic import write_atomic, write_json_atomic
 from ram_env.sb3 import make_sb3_vec_env
+from ram_env.scoring import make_eval_env
 
 RUN_FILE = MODEL_FILE  # what a run folder holding a run of this family has
 METRICS_FILE = "metrics.csv"

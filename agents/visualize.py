@@ -16,9 +16,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import ram_env  # noqa: F401  (registers the env ids)
-from agents.evaluation import make_eval_env, play
 from agents.policy import Policy
+from ram_env.play import play
 from ram_env.render import render_frame, save_episode
+from ram_env.scoring import make_eval_env
 from ram_env.seeds import derive_seed
 
 

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from agents.checkpoint import CheckpointError, load_checkpoint
-from agents.evaluation import make_eval_env, path_batches
 from agents.ram_policy import RAMPolicy
 from agents.reinforce import ReinforceConfig, load_model
+from ram_env.scoring import make_eval_env, path_batches
 
 RINGS = (0.0, 0.25, 0.5, 0.75, 1.0)
 

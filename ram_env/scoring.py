@@ -16,14 +16,14 @@ verdict at the last step (its ``is_success``) is what counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
 
-from ram_env.play import play
+from ram_env.play import Played, play
 from ram_env.seeds import derive_seed
 
 HEATMAP_CELLS = 8  # the glimpse heatmap's cells per side over [-1, 1]^2
@@ -63,6 +63,63 @@ class Evaluation:
         return asdict(self)
 
 
+def make_eval_env(env_id: str, split: str, num_envs: int, **env_kwargs: Any) -> gymnasium.Env:
+    """A vector env over the fixed canvases of ``split``, reset explicitly for every batch."""
+    return gymnasium.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
+        split=split,
+        **env_kwargs,
+    )
+
+
+PER_EPISODE = ("last_action", "returns", "labels", "predictions", "correct")
+
+
+class PathBatch(NamedTuple):
+    """One path's episodes on a batch of the split's images (``images``, a slice of it)."""
+
+    images: slice
+    path: int
+    played: Played  # cut to the batch's valid images
+
+    @property
+    def first_locations(self) -> np.ndarray:
+        return self.played.locations[0]
+
+
+def path_batches(
+    policy: PolicyFn,
+    env: gymnasium.vector.VectorEnv,
+    paths: int,
+    seed: int,
+    num_images: int | None = None,
+) -> Iterator[PathBatch]:
+    """Every image of the env's split (its first ``num_images``) ``paths`` times, a batch of
+    ``num_envs`` at a time."""
+    num_envs, total = env.unwrapped.num_envs, env.unwrapped.num_images
+    num_images = total if num_images is None else min(num_images, total)
+    for start in range(0, num_images, num_envs):
+        image_index = np.arange(start, start + num_envs) % total
+        valid = min(num_envs, num_images - start)
+        for path in range(paths):
+            played = play(policy, env, derive_seed(seed, path) + start, image_index)
+            kept = played._replace(
+                locations=played.locations[:, :valid],
+                **{name: _first_rows(getattr(played, name), valid) for name in PER_EPISODE},
+            )
+            yield PathBatch(slice(start, start + valid), path, kept)
+
+
+def _first_rows(batch: Any, count: int) -> Any:
+    """The first ``count`` rows of a batch: an array, or a dict of arrays (``dict`` actions)."""
+    if isinstance(batch, dict):
+        return {key: value[:count] for key, value in batch.items()}
+    return batch[:count]
+
+
 def evaluate(
     policy: PolicyFn,
     env_id: str,
@@ -79,14 +136,7 @@ def evaluate(
     """
     if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-    env = gymnasium.make_vec(
-        env_id,
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
-        split=split,
-        **env_kwargs,
-    )
+    env = make_eval_env(env_id, split, num_envs, **env_kwargs)
     try:
         return score(policy, env, seed=seed, num_images=num_images)
     finally:
@@ -104,7 +154,7 @@ def score(
     unwrapped = env.unwrapped
     if hasattr(policy, "check_observation_space"):
         policy.check_observation_space(env.single_observation_space)
-    total, num_envs = unwrapped.num_images, unwrapped.num_envs
+    total = unwrapped.num_images
     if num_images is not None and (isinstance(num_images, bool) or num_images < 1):
         raise ValueError(f"num_images must be a positive int or None, got {num_images!r}")
     n = total if num_images is None else min(int(num_images), total)
@@ -114,15 +164,11 @@ def score(
     location_sum = np.zeros((num_glimpses, 2))
     jump_sum = np.zeros(max(num_glimpses - 1, 0))
     heatmap = np.zeros((HEATMAP_CELLS, HEATMAP_CELLS), dtype=np.int64)
-    first_seed = derive_seed(seed, 0)
-    for start in range(0, n, num_envs):
-        valid = min(num_envs, n - start)
-        image_index = np.arange(start, start + num_envs) % total
-        played = play(policy, env, first_seed + start, image_index)
-        labels, correct = played.labels[:valid], played.correct[:valid]
-        count_by_class += np.bincount(labels, minlength=num_classes)
-        correct_by_class += np.bincount(labels[correct], minlength=num_classes)
-        locations = played.locations[:, :valid]  # (T, valid, 2)
+    for batch in path_batches(policy, env, 1, seed, n):
+        played = batch.played
+        count_by_class += np.bincount(played.labels, minlength=num_classes)
+        correct_by_class += np.bincount(played.labels[played.correct], minlength=num_classes)
+        locations = played.locations  # (T, batch, 2)
         location_sum += locations.sum(axis=1)
         jump_sum += np.linalg.norm(np.diff(locations, axis=0), axis=-1).sum(axis=1)
         cells = np.clip(((locations + 1.0) / 2.0 * HEATMAP_CELLS).astype(int), 0, HEATMAP_CELLS - 1)

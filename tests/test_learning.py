@@ -30,8 +30,9 @@ import torch
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents import reinforce
-from agents.evaluation import evaluate, make_eval_env
+from agents.evaluation import evaluate
 from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
+from ram_env.scoring import make_eval_env
 
 SIDE = 20  # canvas side
 TEXTURE = 6  # texture side

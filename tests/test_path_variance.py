@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from agents.evaluation import evaluate, make_eval_env
+from agents.evaluation import evaluate
 from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
 from agents.reinforce import ReinforceConfig
 from benchmarks import path_variance
+from ram_env.scoring import make_eval_env
 
 
 @pytest.mark.mnist

@@ -22,11 +22,11 @@ from PIL import Image
 import train
 from agents import precision, reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
-from agents.evaluation import make_eval_env, path_batches
 from agents.ram_policy import RAMPolicy
 from agents.registry import ALGORITHMS, get_algorithm
 from agents.settings import config_from_args, default_of, flag_of, settings_of
 from agents.visualize import record_paths
+from ram_env.scoring import make_eval_env, path_batches
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--batch-size", "64", "--eval-batch-size", "2500", "--no-progress", "--threads", "1"]

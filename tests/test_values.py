@@ -31,12 +31,13 @@ import ram_env  # noqa: F401  (registers the env ids)
 import train
 from agents import reinforce
 from agents.checkpoint import load_checkpoint
-from agents.evaluation import evaluate, path_batches
+from agents.evaluation import evaluate
 from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
 from agents.visualize import record_paths
 from ram_env import GlimpseEnv
 from ram_env.render import MIN_SIDE, render_frame
 from ram_env.retina import Retina
+from ram_env.scoring import path_batches
 
 NUM_CLASSES = 10
 ENV_ID = "GlimpseMNIST-v0"
