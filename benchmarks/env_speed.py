@@ -85,7 +85,9 @@ def naive_loop(env_id: str, num_envs: int, seed: int) -> Callable[[], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ids", nargs="+", default=list(ram_env.ENV_IDS), choices=ram_env.ENV_IDS)
+    parser.add_argument(
+        "--ids", nargs="+", default=list(ram_env.ALL_ENV_IDS), choices=ram_env.ALL_ENV_IDS
+    )
     parser.add_argument("--seconds", type=float, default=1.5, help="time per measurement")
     args = parser.parse_args()
 

@@ -5,7 +5,9 @@
 ``policy`` acts on batches: ``action, state = policy(observation, state)`` reads the vector
 env's dict of arrays and returns a batch of actions and its state, which it gets back next
 step (``None`` at the first). A ``policy.seed(s)``, where it has one, seeds its own draws.
-``env`` is a glimpse vector env reset by the loop (no autoreset): one episode per env.
+``env`` is a glimpse vector env reset by the loop (no autoreset): one episode per env. It
+plays a classification task and Catch alike (Catch has no labels: ``labels`` and
+``predictions`` are None there, ``correct`` is whether the ball was caught).
 ``ram_env.evaluate`` plays a trained policy; the agents' trainer plays a learner whose state
 records what its loss needs, with gradients.
 """
@@ -25,9 +27,9 @@ class Played(NamedTuple):
     locations: np.ndarray  # (T, N, 2): where each glimpse was taken
     last_action: np.ndarray  # (N, ...): the action of the last step (it names the class)
     returns: np.ndarray  # (N,) float64: the sum of each episode's rewards
-    labels: np.ndarray  # (N,): the true classes, revealed at the end
-    predictions: np.ndarray  # (N,): the classes named
-    correct: np.ndarray  # (N,) bool
+    labels: np.ndarray | None  # (N,): the true classes, revealed at the end (None: Catch)
+    predictions: np.ndarray | None  # (N,): the classes named (None: Catch)
+    correct: np.ndarray  # (N,) bool: the env's verdict (its ``is_success``)
     state: Any  # the policy's state after the last step
 
     @property
@@ -63,8 +65,12 @@ def play(
         np.stack(locations),
         action,
         returns,
-        np.asarray(infos["label"]),
-        np.asarray(infos["prediction"]),
+        _optional(infos, "label"),
+        _optional(infos, "prediction"),
         np.asarray(infos["is_success"], dtype=bool),
         state,
     )
+
+
+def _optional(infos: dict[str, Any], key: str) -> np.ndarray | None:
+    return np.asarray(infos[key]) if key in infos else None

@@ -1,4 +1,5 @@
-"""The registered environment ids: the paper's four tasks with its retina settings."""
+"""The registered environment ids: the paper's four classification tasks with its retina
+settings (``ENV_IDS``), and its dynamic task, Catch (``CATCH_ENV_IDS``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ TASKS: dict[str, tuple[str, int, int, int]] = {
     "GlimpseClutteredMNIST100-v0": ("cluttered100", 12, 4, 8),
 }
 ENV_IDS = tuple(TASKS)
+"""The classification tasks (the benchmark tables and their tests range over these)."""
+CATCH_ENV_IDS = ("GlimpseCatch-v0",)
+"""The dynamic task of section 4.2: its defaults are ``CatchSettings``'s (the paper's game)."""
+ALL_ENV_IDS = ENV_IDS + CATCH_ENV_IDS
 
 
 def register_envs() -> None:
@@ -30,3 +35,10 @@ def register_envs() -> None:
                 "num_glimpses": num_glimpses,
             },
         )
+    for env_id in CATCH_ENV_IDS:
+        if env_id not in gymnasium.registry:
+            gymnasium.register(
+                id=env_id,
+                entry_point="ram_env.catch:CatchEnv",
+                vector_entry_point="ram_env.catch_vector:CatchVectorEnv",
+            )

@@ -12,6 +12,10 @@ episodes at a time. Image ``j`` starts at the first location drawn from seed
 ``state`` is ``None`` at each episode's first step and whatever the policy returned after,
 and ``action`` is a batch in the env's action space for its ``action_type``. The env's own
 verdict at the last step (its ``is_success``) is what counts.
+
+``GlimpseCatch-v0`` is scored the same way: every game of the split once (game ``j`` is
+``reset(options={"image_index": j})``), ``accuracy`` the share of balls caught, in %, and
+``per_class_accuracy`` empty (Catch has no classes).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ class GlimpseSummary:
 @dataclass(frozen=True)
 class Evaluation:
     """A policy's score on ``n`` canvases of ``split`` of ``env_id``: accuracy and error in
-    %, accuracy per class (``None`` for a class with no canvas), where it looked."""
+    %, accuracy per class (``None`` for a class with no canvas; empty for Catch, whose
+    accuracy is its catch rate), where it looked."""
 
     env_id: str
     split: str
@@ -114,7 +119,10 @@ def path_batches(
 
 
 def _first_rows(batch: Any, count: int) -> Any:
-    """The first ``count`` rows of a batch: an array, or a dict of arrays (``dict`` actions)."""
+    """The first ``count`` rows of a batch: an array, or a dict of arrays (``dict`` actions),
+    or None (a Catch episode's labels)."""
+    if batch is None:
+        return None
     if isinstance(batch, dict):
         return {key: value[:count] for key, value in batch.items()}
     return batch[:count]
@@ -158,22 +166,26 @@ def score(
     if num_images is not None and (isinstance(num_images, bool) or num_images < 1):
         raise ValueError(f"num_images must be a positive int or None, got {num_images!r}")
     n = total if num_images is None else min(int(num_images), total)
-    num_classes, num_glimpses = unwrapped.num_classes, unwrapped.num_glimpses
+    num_glimpses = unwrapped.num_glimpses
+    num_classes = getattr(unwrapped.task, "num_classes", 0)  # Catch: no classes
     correct_by_class = np.zeros(num_classes, dtype=np.int64)
     count_by_class = np.zeros(num_classes, dtype=np.int64)
+    correct = 0
     location_sum = np.zeros((num_glimpses, 2))
     jump_sum = np.zeros(max(num_glimpses - 1, 0))
     heatmap = np.zeros((HEATMAP_CELLS, HEATMAP_CELLS), dtype=np.int64)
     for batch in path_batches(policy, env, 1, seed, n):
         played = batch.played
-        count_by_class += np.bincount(played.labels, minlength=num_classes)
-        correct_by_class += np.bincount(played.labels[played.correct], minlength=num_classes)
+        correct += int(played.correct.sum())
+        if num_classes:
+            count_by_class += np.bincount(played.labels, minlength=num_classes)
+            correct_by_class += np.bincount(played.labels[played.correct], minlength=num_classes)
         locations = played.locations  # (T, batch, 2)
         location_sum += locations.sum(axis=1)
         jump_sum += np.linalg.norm(np.diff(locations, axis=0), axis=-1).sum(axis=1)
         cells = np.clip(((locations + 1.0) / 2.0 * HEATMAP_CELLS).astype(int), 0, HEATMAP_CELLS - 1)
         np.add.at(heatmap, (cells[..., 1].ravel(), cells[..., 0].ravel()), 1)
-    accuracy = round(100.0 * int(correct_by_class.sum()) / n, 4)
+    accuracy = round(100.0 * correct / n, 4)
     per_class = [
         round(100.0 * int(right) / int(count), 4) if count else None
         for right, count in zip(correct_by_class, count_by_class, strict=True)

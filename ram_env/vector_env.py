@@ -63,9 +63,10 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
             ) from error
         if task_kwargs.pop("render_mode", None) is not None:
             raise ValueError(
-                "GlimpseVectorEnv does not render; use GlimpseEnv(render_mode='rgb_array')"
+                f"{type(self).__name__} does not render; use "
+                f"{self.single_env_name}(render_mode='rgb_array')"
             )
-        self.task = GlimpseTask(TaskSettings.from_kwargs("GlimpseVectorEnv", **task_kwargs))
+        self.task = self._make_task(task_kwargs)
         self.num_envs = int(num_envs)
         self.autoreset_mode = autoreset_mode
         self.metadata = {**self.metadata, "autoreset_mode": autoreset_mode}
@@ -73,9 +74,32 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
         self.single_action_space = self.task.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._batch = EpisodeBatch(self.task, self.num_envs)
+        self._batch = self._make_batch()
         self._ended = np.ones(self.num_envs, dtype=bool)  # episodes that need a reset
         self._started = False
+
+    single_env_name = "GlimpseEnv"  # the single env this one batches (for messages)
+
+    def _make_task(self, task_kwargs: dict[str, Any]) -> GlimpseTask:
+        """The task from the env's keyword arguments (a subclass plays another task)."""
+        return GlimpseTask(TaskSettings.from_kwargs(type(self).__name__, **task_kwargs))
+
+    def _make_batch(self) -> EpisodeBatch:
+        """The state of ``num_envs`` episodes of the task."""
+        return EpisodeBatch(self.task, self.num_envs)
+
+    def _end_infos(
+        self, terminated: np.ndarray, decisions: np.ndarray, success: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """What ``infos`` report where an episode ended, with Gymnasium's boolean masks."""
+        return {
+            "label": np.where(terminated, self._batch.labels, 0),
+            "_label": terminated,
+            "prediction": np.where(terminated, decisions, 0),
+            "_prediction": terminated,
+            "is_success": success & terminated,
+            "_is_success": terminated,
+        }
 
     def canvas(self, index: int) -> np.ndarray:
         """The canvas env ``index`` is looking at (to draw its episode; see ``ram_env.render``)."""
@@ -122,14 +146,7 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
             terminated[which] = False
         self._ended = terminated.copy()
         if terminated.any():
-            infos = {
-                "label": np.where(terminated, batch.labels, 0),
-                "_label": terminated,
-                "prediction": np.where(terminated, predictions, 0),
-                "_prediction": terminated,
-                "is_success": correct & terminated,
-                "_is_success": terminated,
-            }
+            infos = self._end_infos(terminated, predictions, correct)
         observation = batch.observe()
         if terminated.any() and self.autoreset_mode == AutoresetMode.SAME_STEP:
             infos["final_obs"], infos["_final_obs"] = observation, terminated
