@@ -191,6 +191,12 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
     algorithm = get_algorithm(args.algo)
     config_class = algorithm.config_class()
     config = config_from_args(config_class, args, algo=args.algo)
+    untouched = dict(vars(config))
+    config = config.with_task_defaults(typed)
+    changed = {key: value for key, value in vars(config).items() if untouched[key] != value}
+    if changed:
+        settings = ", ".join(f"{key}={value!r}" for key, value in changed.items())
+        print(f"{config.env_id} defaults: {settings}", file=sys.stderr)
     module = algorithm.load_module()
     resumable = hasattr(module, "stored_config")
     out_dir = args.out
@@ -269,10 +275,11 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
     for file in (out_file, kept_file):
         write_json_atomic(file, report)
     paths = "one path" if args.mc == 1 else f"{args.mc} sampled paths"
-    print(
-        f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "
-        f"{result.n} images, {paths}); wrote {out_file} and {kept_file.name}"
-    )
+    if result.per_class_accuracy == []:  # Catch: no classes, its accuracy is the catch rate
+        scored = f"catch rate {result.accuracy:.2f}% ({result.n} games"
+    else:
+        scored = f"error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, {result.n} images"
+    print(f"{split} {scored}, {paths}); wrote {out_file} and {kept_file.name}")
     if args.plot_glimpses is not None:
         from agents.visualize import plot_glimpse_paths
 

@@ -5,7 +5,8 @@ Path p of image j starts at a first location drawn from seed ``derive_seed(seed,
 not depend on the batch size. With ``mc=1`` the policy plays one path per image through
 ``ram_env.evaluate``'s scoring, and the env's verdict counts; with ``mc=N > 1`` a policy that
 samples its paths plays N of them per image and the class scores of its last actions
-(``"box"``: a posterior over classes) are averaged before the argmax.
+(``"box"``: a posterior over classes) are averaged before the argmax. Catch is scored with
+``mc=1`` only (accuracy: the catch rate).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def evaluate(
     ``mc`` paths per image."""
     if mc < 1:
         raise ValueError(f"mc must be >= 1, got {mc}")
+    if mc > 1 and getattr(env.unwrapped.task, "decision_every_step", False):
+        raise ValueError(
+            f"--mc {mc} averages the class posteriors of sampled paths; Catch decides a move "
+            "at every step, so there is nothing to average (score it with --mc 1)"
+        )
     if mc > 1 and policy.action_type != "box":
         raise ValueError(
             f"--mc {mc} averages the class posteriors of sampled paths; a policy acting with "

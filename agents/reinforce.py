@@ -13,6 +13,12 @@ One update, read top to bottom (``collect_rollout`` then ``compute_losses``):
    class is sampled from the softmax too and trained by the same policy gradient from the
    terminal reward alone (no label is used).
 
+Catch (``GlimpseCatch-v0``) is the same loop with a decision at *every* step rather than at
+the last: each step the same head (3 outputs) draws a paddle move from its softmax beside
+the next location, and both are trained by the policy gradient from the terminal reward
+(catch 1, miss 0) with the same learned baseline, ``--loss reinforce`` being the only loss
+(there is no label). The env says which kind it is (``task.decision_every_step``).
+
 The training loop around it: epochs of ``num_images`` training images, Adam with
 decoupled weight decay and a progress-based LR schedule, validation after every epoch on
 the fixed validation split, ``last.pt`` / ``best.pt`` checkpoints, ``metrics.csv``, a
@@ -82,9 +88,12 @@ class Rollout(NamedTuple):
     location_log_probs: torch.Tensor  # (T-1, N): log pi(l_t) under the non-detached mean
     baselines: torch.Tensor  # (T, N): b_t, from h_t.detach()
     logits: torch.Tensor  # (N, K): the classifier on h_T
-    class_log_prob: torch.Tensor | None  # (N,): log pi(class) when the class was sampled
-    rewards: torch.Tensor  # (N,): the episode return (1 correct, 0 wrong)
-    labels: torch.Tensor  # (N,): the true classes, revealed by the env at the end
+    # (D, N): log pi of the sampled decisions of the last D steps (D = 1: a sampled class;
+    # D = T: Catch's moves); None when the class was the argmax (trained by cross-entropy)
+    decision_log_probs: torch.Tensor | None
+    decision_entropy: torch.Tensor | None  # (D, N): the entropy of those decisions' softmax
+    rewards: torch.Tensor  # (N,): the episode return (1 correct or caught, 0 not)
+    labels: torch.Tensor | None  # (N,): the true classes, revealed at the end (Catch: None)
 
 
 class Losses(NamedTuple):
@@ -117,7 +126,8 @@ class Trace:
     location_log_probs: list[torch.Tensor] = field(default_factory=list)
     baselines: list[torch.Tensor] = field(default_factory=list)
     logits: torch.Tensor | None = None
-    class_log_prob: torch.Tensor | None = None
+    decision_log_probs: list[torch.Tensor] = field(default_factory=list)
+    decision_entropy: list[torch.Tensor] = field(default_factory=list)
 
 
 class RAMLearner:
@@ -125,17 +135,23 @@ class RAMLearner:
 
     Before the last of ``num_glimpses`` steps it draws the next location around the location
     network's mean (uniformly for the random-locations control), keeping ``log pi(l_t)``
-    under the non-detached mean and ``b_t``; at the last step it names the class: the
-    argmax, or with ``sample_class`` a draw from the softmax whose log-probability it keeps.
-    Actions are ``"box"``: the location, or one-hot class scores at the last step.
+    under the non-detached mean and ``b_t``; at the last step (``decision_every_step``: at
+    every step, Catch's moves) it decides: the argmax, or with ``sample_class`` a draw from
+    the softmax whose log-probability and entropy it keeps. Actions are ``"box"``: the
+    location and one-hot decision scores (all -1 where no decision is made).
     """
 
     action_type = "box"
 
     def __init__(
-        self, model: RecurrentAttentionModel, num_glimpses: int, sample_class: bool = False
+        self,
+        model: RecurrentAttentionModel,
+        num_glimpses: int,
+        sample_class: bool = False,
+        decision_every_step: bool = False,
     ) -> None:
         self.model, self.num_glimpses, self.sample_class = model, num_glimpses, sample_class
+        self.decision_every_step = decision_every_step
         self.device = model.classifier.weight.device
         self.num_classes = model.config.num_classes
         self.generator = torch.Generator(device=self.device)
@@ -154,20 +170,28 @@ class RAMLearner:
         trace.core_state = out.state
         trace.baselines.append(out.baseline)
         trace.steps += 1
-        if trace.steps < self.num_glimpses:
+        last = trace.steps == self.num_glimpses
+        next_location = None
+        if not last:
             next_location, log_prob = self.model.next_location(out, self.generator, explore=True)
             if log_prob is not None:  # None: random locations, nothing to train
                 trace.location_log_probs.append(log_prob)
+        if not (last or self.decision_every_step):
             return scores_action(next_location, None, self.num_classes), trace
         trace.logits = self.model.classify(out.hidden)
-        if self.sample_class:
-            posterior = trace.logits.detach().softmax(-1)
-            drawn = torch.multinomial(posterior, 1, generator=self.generator)
-            trace.class_log_prob = trace.logits.log_softmax(-1).gather(1, drawn).squeeze(1)
-            classes = drawn.squeeze(1)
-        else:
-            classes = trace.logits.detach().argmax(-1)
-        return scores_action(None, classes, self.num_classes), trace
+        return scores_action(next_location, self._decide(trace), self.num_classes), trace
+
+    def _decide(self, trace: Trace) -> torch.Tensor:
+        """The class or move of each episode from ``trace.logits``: the argmax, or a draw
+        whose log-probability and entropy go to the trace."""
+        if not self.sample_class:
+            return trace.logits.detach().argmax(-1)
+        posterior = trace.logits.detach().softmax(-1)
+        drawn = torch.multinomial(posterior, 1, generator=self.generator)
+        log_softmax = trace.logits.log_softmax(-1)
+        trace.decision_log_probs.append(log_softmax.gather(1, drawn).squeeze(1))
+        trace.decision_entropy.append(-(log_softmax.exp() * log_softmax).sum(-1))
+        return drawn.squeeze(1)
 
 
 def collect_rollout(
@@ -177,39 +201,55 @@ def collect_rollout(
     sample_class: bool,
 ) -> Rollout:
     """Run one episode in each env with gradients on; see the module docstring."""
-    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class)
+    every_step = env.unwrapped.task.decision_every_step
+    if every_step and not sample_class:
+        raise ValueError(
+            "this env decides at every step and has no labels: its decisions must be sampled "
+            "and trained from the reward (--loss reinforce)"
+        )
+    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class, every_step)
     played = play(learner, env, seed)
     trace, device = played.state, learner.device
     log_probs = trace.location_log_probs
     no_steps = torch.zeros(0, len(played.returns), device=device)  # random locations
+    decisions = trace.decision_log_probs
     return Rollout(
         location_log_probs=torch.stack(log_probs) if log_probs else no_steps,
         baselines=torch.stack(trace.baselines),
         logits=trace.logits,
-        class_log_prob=trace.class_log_prob,
+        decision_log_probs=torch.stack(decisions) if decisions else None,
+        decision_entropy=torch.stack(trace.decision_entropy) if decisions else None,
         rewards=torch.as_tensor(played.returns, dtype=torch.float32, device=device),
-        labels=torch.as_tensor(played.labels, device=device),
+        labels=None if played.labels is None else torch.as_tensor(played.labels, device=device),
     )
 
 
-def compute_losses(rollout: Rollout, location_weight: float = 1.0) -> Losses:
-    """The hybrid loss, or the pure policy-gradient loss when the class was sampled.
+def compute_losses(
+    rollout: Rollout, location_weight: float = 1.0, entropy_weight: float = 0.0
+) -> Losses:
+    """The hybrid loss, or the pure policy-gradient loss when the decisions were sampled.
 
     ``location_weight`` scales the REINFORCE term: its gradient, ``(l - mu) / std^2`` per
     step, is an order of magnitude larger than the cross-entropy's and mostly noise early
     on; scaled down it still trains the location network and the core, without drowning
-    the classifier's signal.
+    the classifier's signal. ``classification`` is the decisions' term: the cross-entropy,
+    or the policy gradient of the sampled class (or of Catch's moves, summed over the steps
+    as the locations' are). ``entropy_weight`` subtracts that much of the sampled decisions'
+    entropy (summed over the steps), a bonus for exploring.
     """
     rewards = rollout.rewards
     advantages = (rewards - rollout.baselines).detach()  # (T, N)
     steps = rollout.location_log_probs.shape[0]
     location = -(rollout.location_log_probs * advantages[:steps]).sum(0).mean()
     baseline = F.mse_loss(rollout.baselines, rewards.expand_as(rollout.baselines))
-    if rollout.class_log_prob is None:
+    if rollout.decision_log_probs is None:
         classification = F.cross_entropy(rollout.logits, rollout.labels)
     else:
-        classification = -(rollout.class_log_prob * advantages[-1]).mean()
+        decided = rollout.decision_log_probs.shape[0]  # the last `decided` steps
+        classification = -(rollout.decision_log_probs * advantages[-decided:]).sum(0).mean()
     total = classification + location_weight * location + baseline
+    if entropy_weight and rollout.decision_entropy is not None:
+        total = total - entropy_weight * rollout.decision_entropy.sum(0).mean()
     return Losses(total, classification, location, baseline)
 
 
@@ -230,7 +270,7 @@ def update(
         seed = derive_seed(config.seed, update_index, part)
         with autocast(precision, config.device):
             rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
-        losses = compute_losses(rollout, config.location_weight)
+        losses = compute_losses(rollout, config.location_weight, config.entropy_weight)
         (losses.total / rollouts).backward()
         row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()
         stats += row / rollouts
@@ -320,8 +360,10 @@ def train(
         progress = Progress(**checkpoint["progress"])
         restore_rng_states(checkpoint["rng"])
 
-    images_per_update = config.batch_size
+    images_per_update = config.batch_size  # episodes: images, or Catch's games
     num_images = env.unwrapped.num_images
+    catch = env.unwrapped.task.decision_every_step
+    unit, scored = ("game", "catch rate") if catch else ("img", "accuracy")
     updates_per_epoch = math.ceil(num_images / images_per_update)
     total_updates = config.epochs * updates_per_epoch
     if config.max_images is not None:
@@ -382,7 +424,7 @@ def train(
     bar = tqdm(
         total=total_updates * images_per_update,
         initial=progress.updates * images_per_update,
-        unit="img",
+        unit=unit,
         unit_scale=True,
         dynamic_ncols=True,
         disable=not progress_bar,
@@ -431,8 +473,9 @@ def train(
     return {
         "stop_reason": stop_reason,
         "text": (
-            f"{stop_reason}: {images} images in {minutes:.1f} min; validation accuracy last "
-            f"{progress.last_val_accuracy:.2f}%, best {progress.best_val_accuracy:.2f}%"
+            f"{stop_reason}: {images} {'games' if catch else 'images'} in {minutes:.1f} min; "
+            f"validation {scored} last {progress.last_val_accuracy:.2f}%, best "
+            f"{progress.best_val_accuracy:.2f}%"
         ),
         "checkpoint": str(out_dir / "best.pt"),
         "precision": precision,

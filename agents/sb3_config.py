@@ -115,10 +115,15 @@ class SB3Config(RunSettings):
         )
         settings = ", ".join(f"{key}={value!r}" for key, value in spec.hyperparams.items())
         policy = ", ".join(f"{key}={value!r}" for key, value in spec.policy_kwargs.items())
+        tasks = "".join(
+            f" On {env_id}: {', '.join(f'{key}={value!r}' for key, value in changes.items())}."
+            for env_id, changes in spec.task_hyperparams.items()
+        )
         return (
             f"{algo}: {spec.summary}. Its settings (change them with --hyperparams JSON, or "
             f"{flags}): {settings}; policy {spec.policy_name}({policy}); {spec.num_envs} envs, "
             f"{spec.default_timesteps:,} steps unless --total-timesteps or --train-minutes."
+            f"{tasks}"
         )
 
     def validate(self) -> None:

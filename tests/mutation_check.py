@@ -81,8 +81,8 @@ MUTATIONS = (
     Mutation(
         "class-gradient-sign",
         "agents/reinforce.py",
-        "classification = -(rollout.class_log_prob * advantages[-1]).mean()",
-        "classification = (rollout.class_log_prob * advantages[-1]).mean()",
+        "classification = -(rollout.decision_log_probs * advantages[-decided:]).sum(0).mean()",
+        "classification = (rollout.decision_log_probs * advantages[-decided:]).sum(0).mean()",
         LEARNER,
     ),
     Mutation(
@@ -182,6 +182,27 @@ MUTATIONS = (
         "agents/schedules.py",
         "0.5 * (1.0 + math.cos(math.pi * progress))",
         "0.5 * (1.0 - math.cos(math.pi * progress))",
+        LEARNER,
+    ),
+    Mutation(
+        "catch-paddle-a-pixel-wider",
+        "ram_env/catch_batch.py",
+        "(ball < self.paddles + task.paddle_width) & terminated",
+        "(ball <= self.paddles + task.paddle_width) & terminated",
+        ("tests/test_catch.py",),
+    ),
+    Mutation(
+        "catch-ball-counted-twice-on-the-paddle",
+        "ram_env/catch_glimpses.py",
+        "        seen &= ~on_paddle[:, None]\n",
+        "",
+        ("tests/test_catch.py",),
+    ),
+    Mutation(
+        "catch-move-credit-from-the-last-step",
+        "agents/reinforce.py",
+        "advantages[-decided:]",
+        "advantages[-1:]",
         LEARNER,
     ),
 )

@@ -181,6 +181,22 @@ def test_catching_pays_one_and_missing_nothing() -> None:
     assert (infos["paddle_column"] == 0).all()
 
 
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_the_paddle_catches_over_exactly_its_width(width) -> None:
+    """A ball landing in any of the paddle's columns is caught; one column either side of
+    them is missed."""
+    batch = CatchBatch(CatchTask(CatchSettings(paddle_width=width)), 5)
+    batch.reset()
+    batch.paddles[:] = 10
+    landing = np.array([9, 10, 10 + width - 1, 10 + width, 11])
+    batch.ball_path[:, -1] = landing
+    batch.steps[:] = STEPS - 1
+    rewards, terminated, caught = batch.advance(np.zeros((5, 2)), np.ones(5, dtype=int))
+    assert terminated.all()
+    np.testing.assert_array_equal(caught, [False, True, True, False, width > 1])
+    np.testing.assert_array_equal(rewards, caught.astype(float))
+
+
 def test_wider_paddles_and_other_screens() -> None:
     env = CatchEnv(screen_size=12, paddle_width=4, glimpse_size=4, num_scales=2)
     observation, _ = env.reset(seed=0)
