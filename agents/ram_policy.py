@@ -31,7 +31,7 @@ from torch import nn
 
 from agents.precision import autocast, full_precision
 from agents.reinforce_config import CORE_TYPES, DEFAULT_LOCATION_STD, LOCATION_POLICIES
-from agents.rollout import observation_to_tensors
+from agents.rollout import env_action, observation_to_tensors
 
 CoreState = tuple[torch.Tensor, ...]
 """A core's recurrent state: ``(h,)`` for ``rnn``/``gru``, ``(h, c)`` for ``lstm``."""
@@ -357,4 +357,4 @@ class RAMPolicy:
         next_location, _ = self.model.next_location(out, self.generator, self.sample_paths)
         posterior = self.model.classify(out.hidden).softmax(-1)
         action = torch.cat([next_location, posterior], dim=1)
-        return action.cpu().numpy(), out.state
+        return env_action(action, observation), out.state

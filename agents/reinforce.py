@@ -50,7 +50,7 @@ from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
 from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
-from agents.rollout import observation_to_tensors, scores_action
+from agents.rollout import env_action, env_device_kwargs, observation_to_tensors, scores_action
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 from ram_env.play import play
@@ -97,7 +97,8 @@ class Losses(NamedTuple):
 
 
 def make_train_env(config: ReinforceConfig) -> gymnasium.vector.VectorEnv:
-    """The training vector env; reset explicitly (and seeded) before every batch."""
+    """The training vector env; reset explicitly (and seeded) before every batch. Off the
+    CPU it is the torch env on the model's device, so steps never wait on the host."""
     return gymnasium.make_vec(
         config.env_id,
         num_envs=config.num_envs or config.batch_size,
@@ -105,6 +106,7 @@ def make_train_env(config: ReinforceConfig) -> gymnasium.vector.VectorEnv:
         autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
         split="train",
         **config.env_kwargs(),
+        **env_device_kwargs(config.device),
     )
 
 
@@ -158,7 +160,8 @@ class RAMLearner:
             next_location, log_prob = self.model.next_location(out, self.generator, explore=True)
             if log_prob is not None:  # None: random locations, nothing to train
                 trace.location_log_probs.append(log_prob)
-            return scores_action(next_location, None, self.num_classes), trace
+            action = scores_action(next_location, None, self.num_classes)
+            return env_action(action, observation), trace
         trace.logits = self.model.classify(out.hidden)
         if self.sample_class:
             posterior = trace.logits.detach().softmax(-1)
@@ -167,7 +170,7 @@ class RAMLearner:
             classes = drawn.squeeze(1)
         else:
             classes = trace.logits.detach().argmax(-1)
-        return scores_action(None, classes, self.num_classes), trace
+        return env_action(scores_action(None, classes, self.num_classes), observation), trace
 
 
 def collect_rollout(

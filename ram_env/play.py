@@ -7,11 +7,13 @@ env's dict of arrays and returns a batch of actions and its state, which it gets
 step (``None`` at the first). A ``policy.seed(s)``, where it has one, seeds its own draws.
 ``env`` is a glimpse vector env reset by the loop (no autoreset): one episode per env.
 ``ram_env.evaluate`` plays a trained policy; the agents' trainer plays a learner whose state
-records what its loss needs, with gradients.
+records what its loss needs, with gradients. With a torch env (``device=``) everything
+``Played`` holds stays a tensor on the env's device: the loop never copies to the host.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -20,7 +22,7 @@ import numpy as np
 
 
 class Played(NamedTuple):
-    """One episode per env of a batch."""
+    """One episode per env of a batch: numpy arrays, or tensors from a torch env."""
 
     locations: np.ndarray  # (T, N, 2): where each glimpse was taken
     last_action: np.ndarray  # (N, ...): the action of the last step (it names the class)
@@ -52,19 +54,26 @@ def play(
     observation, _ = env.reset(seed=seed if reset_seed is None else reset_seed, options=options)
     num_glimpses = env.unwrapped.num_glimpses
     locations, state = [observation["location"]], None
-    returns = np.zeros(env.unwrapped.num_envs)
+    returns = 0.0
     for t in range(num_glimpses):
         action, state = policy(observation, state)
         observation, reward, _, _, infos = env.step(action)
-        returns += reward
+        returns = returns + reward  # a fresh array (or tensor) each step
         if t < num_glimpses - 1:
             locations.append(observation["location"])
-    return Played(
-        np.stack(locations),
-        action,
-        returns,
-        np.asarray(infos["label"]),
-        np.asarray(infos["prediction"]),
-        np.asarray(infos["is_success"], dtype=bool),
-        state,
-    )
+    if _is_tensor(returns):  # a torch env: torch is loaded
+        torch = sys.modules["torch"]
+        stacked, labels = torch.stack(locations), infos["label"]
+        predictions, correct = infos["prediction"], infos["is_success"]
+    else:
+        stacked, labels = np.stack(locations), np.asarray(infos["label"])
+        predictions = np.asarray(infos["prediction"])
+        correct = np.asarray(infos["is_success"], dtype=bool)
+        returns = np.asarray(returns, dtype=np.float64)
+    return Played(stacked, action, returns, labels, predictions, correct, state)
+
+
+def _is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor (without importing torch where nothing has)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)

@@ -178,6 +178,20 @@ MUTATIONS = (
         ENV,
     ),
     Mutation(
+        "torch-retina-x-reads-y",
+        "ram_env/torch_retina.py",
+        "(locations[:, 0:1] + 1.0) * (width / 2.0)",
+        "(locations[:, 1:2] + 1.0) * (width / 2.0)",
+        ("tests/test_torch_env.py",),
+    ),
+    Mutation(
+        "torch-clutter-from-own-digit",
+        "ram_env/torch_canvases.py",
+        "            other += (other >= image_index[:, None]).to(other.dtype)",
+        "            other += 0",
+        ("tests/test_torch_env.py",),
+    ),
+    Mutation(
         "cosine-schedule-rises",
         "agents/schedules.py",
         "0.5 * (1.0 + math.cos(math.pi * progress))",
