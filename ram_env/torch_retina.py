@@ -32,6 +32,10 @@ class TorchRetina:
         self.canvas_shape, self.padded_shape = retina.canvas_shape, retina.padded_shape
         half_sides = [g * 2.0**scale / 2.0 for scale in range(k)]
         self._half_side = torch.tensor(half_sides, dtype=torch.float64, device=device)
+        height, width = self.canvas_shape  # x runs along the width, y along the height
+        self._half_extent = torch.tensor(
+            [[width / 2.0], [height / 2.0]], dtype=torch.float64, device=device
+        )
         steps = torch.arange(g, device=device)
         self._pixel_offsets = steps[:, None] * self.padded_shape[1] + steps  # (g, g)
         block = 2 ** torch.arange(1, k, device=device)
@@ -42,6 +46,7 @@ class TorchRetina:
         area = (block * block).to(torch.float32)[:, None, None]
         self._block_scale = (scale / area).to(torch.float64)  # (k-1, 1, 1)
         self._sums: torch.Tensor | None = None  # ``prepare``'s buffer for some rows' tables
+        self._env_starts: tuple[torch.Tensor, torch.Tensor] | None = None  # (see ``_starts``)
 
     def blank(self, n: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Zeroed padded canvases ``(n, H+2p, W+2p)`` and tables ``(n, H+1, W+1)`` (or None)."""
@@ -93,28 +98,37 @@ class TorchRetina:
         """Glimpses ``(N, k, g, g)`` float32 at ``locations`` ``(N, 2)`` float64 in [-1, 1]."""
         n, g, k = len(locations), self.glimpse_size, self.num_scales
         height, width = self.canvas_shape
-        padded_h, padded_w = self.padded_shape
-        first_col = torch.floor(
-            (locations[:, 0:1] + 1.0) * (width / 2.0) - self._half_side + 0.5
+        pixel_start, table_start = self._starts(n)
+        # (N, 2, k): the first column (x) and row (y) of every patch, as the numpy retina's
+        origins = torch.floor(
+            (locations[:, :, None] + 1.0) * self._half_extent - self._half_side + 0.5
         ).to(torch.int64)
-        first_row = torch.floor(
-            (locations[:, 1:2] + 1.0) * (height / 2.0) - self._half_side + 0.5
-        ).to(torch.int64)
-        envs = torch.arange(n, device=self.device)
-        start = (envs * padded_h + first_row[:, 0] + self.pad) * padded_w + first_col[:, 0]
-        start += self.pad
+        first_col, first_row = origins[:, 0], origins[:, 1]
+        start = pixel_start + first_row[:, 0] * self.padded_shape[1] + first_col[:, 0]
         pixels = gather(padded, start[:, None, None] + self._pixel_offsets)
         out = torch.empty((n, k, g, g), dtype=torch.float32, device=self.device)
         out[:, 0] = pixels.to(torch.float32) * self._pixel_scale
         if k > 1:
             rows = torch.clamp(first_row[:, 1:, None] + self._corner_steps, 0, height)
             cols = torch.clamp(first_col[:, 1:, None] + self._corner_steps, 0, width)
-            rows = (rows + (envs * (height + 1))[:, None, None]) * (width + 1)
+            rows = rows * (width + 1) + table_start
             corners = gather(tables, rows[:, :, :, None] + cols[:, :, None, :])
             sums = corners[:, :, 1:, 1:] - corners[:, :, :-1, 1:]
             sums = sums - corners[:, :, 1:, :-1] + corners[:, :, :-1, :-1]
             out[:, 1:] = sums.to(torch.float64) * self._block_scale
         return out
+
+    def _starts(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Flat offsets of env ``i``'s canvas interior (``(N,)``) and of its table
+        (``(N, 1, 1)``), made once for a batch size: fewer small ops per step."""
+        if self._env_starts is None or len(self._env_starts[0]) != n:
+            padded_h, padded_w = self.padded_shape
+            height, width = self.canvas_shape
+            envs = torch.arange(n, device=self.device)
+            pixel = envs * (padded_h * padded_w) + self.pad * padded_w + self.pad
+            table = (envs * ((height + 1) * (width + 1)))[:, None, None]
+            self._env_starts = (pixel, table)
+        return self._env_starts
 
 
 def gather(source: torch.Tensor, flat_index: torch.Tensor) -> torch.Tensor:
