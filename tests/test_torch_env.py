@@ -3,10 +3,14 @@
 The numpy ``GlimpseVectorEnv`` is the reference: for the same seeds and actions the torch
 env on the CPU must give the same images, canvases (training ones included), first
 locations, glimpses (to float32 rounding), rewards, terminations and infos.
+
+The torch env runs on the CPU here; ``RAM_ENV_TEST_DEVICE=cuda`` runs these tests with it
+on a GPU (``bash benchmarks/gpu.sh env-speed`` does, before it times anything).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import gymnasium
@@ -19,6 +23,7 @@ import ram_env
 from ram_env import GlimpseVectorEnv
 from ram_env.torch_vector_env import TorchGlimpseVectorEnv
 
+DEVICE = os.environ.get("RAM_ENV_TEST_DEVICE", "cpu")
 ACTION_TYPES = ("box", "dict", "multidiscrete", "discrete")
 MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED)
 N = 5
@@ -42,15 +47,20 @@ def task_kwargs(request, synthetic_kwargs, make_synthetic) -> dict[str, Any]:
 def both(**kwargs) -> tuple[GlimpseVectorEnv, TorchGlimpseVectorEnv]:
     """The numpy env and the torch env on the CPU, built alike through ``make_vec``."""
     numpy_env = gymnasium.make_vec("GlimpseMNIST-v0", **kwargs)
-    torch_env = gymnasium.make_vec("GlimpseMNIST-v0", device="cpu", **kwargs)
+    torch_env = gymnasium.make_vec("GlimpseMNIST-v0", device=DEVICE, **kwargs)
     assert type(numpy_env) is GlimpseVectorEnv and type(torch_env) is TorchGlimpseVectorEnv
     return numpy_env, torch_env
 
 
 def as_tensors(action) -> Any:
+    """A batch of actions as tensors on the test device."""
     if isinstance(action, dict):
-        return {key: torch.as_tensor(value) for key, value in action.items()}
-    return torch.as_tensor(np.asarray(action))
+        return {key: torch.as_tensor(value).to(DEVICE) for key, value in action.items()}
+    return torch.as_tensor(np.asarray(action)).to(DEVICE)
+
+
+def host(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.cpu().numpy()
 
 
 def assert_obs_close(actual: dict, expected: dict, what: str) -> None:
@@ -59,7 +69,7 @@ def assert_obs_close(actual: dict, expected: dict, what: str) -> None:
         tensor = actual[key]
         assert isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float32, (what, key)
         assert tensor.shape == value.shape, (what, key)
-        np.testing.assert_allclose(tensor.numpy(), value, rtol=0, atol=1e-6, err_msg=what)
+        np.testing.assert_allclose(host(tensor), value, rtol=0, atol=1e-6, err_msg=what)
 
 
 def assert_infos_equal(actual: dict, expected: dict) -> None:
@@ -68,10 +78,10 @@ def assert_infos_equal(actual: dict, expected: dict) -> None:
         if key == "final_obs":
             assert_obs_close(actual[key], value, "final_obs")
         elif key.startswith("_"):
-            np.testing.assert_array_equal(actual[key].numpy(), value, err_msg=key)
+            np.testing.assert_array_equal(host(actual[key]), value, err_msg=key)
         else:
             mask = expected[f"_{key}"]
-            np.testing.assert_array_equal(actual[key].numpy()[mask], value[mask], err_msg=key)
+            np.testing.assert_array_equal(host(actual[key])[mask], value[mask], err_msg=key)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -99,8 +109,8 @@ def test_matches_the_numpy_env(task_kwargs, mode: AutoresetMode, action_type: st
         want_obs, want_rewards, want_terminated, _, want_infos = numpy_env.step(actions)
         assert_obs_close(obs, want_obs, f"step {step}")
         assert rewards.dtype == torch.float32 and terminated.dtype == torch.bool
-        np.testing.assert_array_equal(rewards.numpy(), want_rewards)
-        np.testing.assert_array_equal(terminated.numpy(), want_terminated)
+        np.testing.assert_array_equal(host(rewards), want_rewards)
+        np.testing.assert_array_equal(host(terminated), want_terminated)
         assert truncated.dtype == torch.bool and not truncated.any()
         assert_infos_equal(infos, want_infos)
         ends += int(want_terminated.all())
@@ -141,11 +151,11 @@ def test_translated_training_canvases_hold_the_whole_digit(make_synthetic) -> No
     images, labels = make_synthetic(seed=3)
     images = np.maximum(images, 1)  # every pixel of a digit shows
     env = gymnasium.make_vec(
-        "GlimpseMNIST-v0", num_envs=64, device="cpu", images=images, labels=labels,
+        "GlimpseMNIST-v0", num_envs=64, device=DEVICE, images=images, labels=labels,
         canvas_size=(40, 50),
     )  # fmt: skip
     env.reset(seed=0)
-    index = env.unwrapped._batch.image_index.numpy()
+    index = host(env.unwrapped._batch.image_index)
     corners = set()
     for i in range(64):
         rows, cols = np.nonzero(env.canvas(i))
@@ -164,7 +174,7 @@ def test_clutter_pieces_come_from_other_digits(make_synthetic) -> None:
     images, labels = make_synthetic(seed=4)
     images = np.full_like(images, 1)
     env = gymnasium.make_vec(
-        "GlimpseMNIST-v0", num_envs=32, device="cpu", images=images, labels=labels,
+        "GlimpseMNIST-v0", num_envs=32, device=DEVICE, images=images, labels=labels,
         canvas_size=60, num_clutter=5,
     )  # fmt: skip
     env.reset(seed=0)
@@ -176,8 +186,8 @@ def test_clutter_pieces_come_from_other_digits(make_synthetic) -> None:
 def test_same_seed_same_episodes(synthetic_kwargs, first_location: str) -> None:
     kwargs = {**synthetic_kwargs, "canvas_size": 36, "num_clutter": 2, "num_scales": 2}
     kwargs["first_location"] = first_location
-    first = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=4, device="cpu", **kwargs)
-    second = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=4, device="cpu", **kwargs)
+    first = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=4, device=DEVICE, **kwargs)
+    second = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=4, device=DEVICE, **kwargs)
     a, b = first.reset(seed=9)[0], second.reset(seed=9)[0]
     for key in a:
         assert torch.equal(a[key], b[key])
@@ -208,9 +218,10 @@ BAD_CASES = [(t, i) for t, batch in BAD_TENSOR_ACTIONS.items() for i in range(le
 @pytest.mark.parametrize(("action_type", "which"), BAD_CASES)
 def test_bad_tensor_actions_raise_before_they_count(synthetic_kwargs, action_type, which):
     env = gymnasium.make_vec(
-        "GlimpseMNIST-v0", num_envs=N, device="cpu", num_glimpses=2, action_type=action_type,
+        "GlimpseMNIST-v0", num_envs=N, device=DEVICE, num_glimpses=2, action_type=action_type,
         **synthetic_kwargs,
     )  # fmt: skip
+    env.action_checks = "step"  # the default on the CPU only
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.step(BAD_TENSOR_ACTIONS[action_type][which])
@@ -223,9 +234,9 @@ def test_checks_read_once_an_episode(synthetic_kwargs) -> None:
     """With ``action_checks="episode"`` (the default off the CPU) a bad action is refused
     when its episode ends; until then the env stays safe (finite glimpses, no bad index)."""
     env = gymnasium.make_vec(
-        "GlimpseMNIST-v0", num_envs=N, device="cpu", num_glimpses=3, **synthetic_kwargs
+        "GlimpseMNIST-v0", num_envs=N, device=DEVICE, num_glimpses=3, **synthetic_kwargs
     )
-    assert env.action_checks == "step"
+    assert env.action_checks == ("step" if DEVICE == "cpu" else "episode")
     env.action_checks = "episode"
     env.reset(seed=0)
     observation = env.step(torch.full((N, 12), float("nan")))[0]
@@ -244,12 +255,12 @@ def test_actions_with_gradients_under_autocast(synthetic_kwargs) -> None:
     """A learner's actions may carry gradients and come under autocast: the env's own work
     is neither recorded nor cast."""
     kwargs = {**synthetic_kwargs, "canvas_size": 40, "num_scales": 3}
-    env = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=N, device="cpu", **kwargs)
-    reference = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=N, device="cpu", **kwargs)
+    env = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=N, device=DEVICE, **kwargs)
+    reference = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=N, device=DEVICE, **kwargs)
     env.reset(seed=0)
     reference.reset(seed=0)
-    action = torch.rand(N, 12, requires_grad=True)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    action = torch.rand(N, 12, device=DEVICE, requires_grad=True)
+    with torch.autocast(torch.device(DEVICE).type, dtype=torch.bfloat16):
         observation = env.step(action * 2 - 1)[0]
     want = reference.step((action * 2 - 1).detach())[0]
     assert not observation["glimpse"].requires_grad
@@ -291,8 +302,9 @@ def test_play_keeps_tensors(synthetic_kwargs) -> None:
 
     def policy(observation, state):
         glimpse = torch.as_tensor(observation["glimpse"])
-        scores = glimpse.mean(dim=(1, 2, 3))[:, None] * torch.arange(10.0)
-        action = torch.cat([torch.as_tensor(observation["location"]) * 0.5, scores], dim=1)
+        scores = glimpse.mean(dim=(1, 2, 3))[:, None] * torch.arange(10.0, device=glimpse.device)
+        location = torch.as_tensor(observation["location"])
+        action = torch.cat([location * 0.5, scores], dim=1)
         return (
             action if isinstance(observation["glimpse"], torch.Tensor) else action.numpy()
         ), state
@@ -301,7 +313,7 @@ def test_play_keeps_tensors(synthetic_kwargs) -> None:
     for name in ("locations", "returns", "labels", "predictions", "correct"):
         value = getattr(on_torch, name)
         assert isinstance(value, torch.Tensor), name
-        np.testing.assert_allclose(value.numpy(), getattr(on_numpy, name), atol=1e-6)
+        np.testing.assert_allclose(host(value), getattr(on_numpy, name), atol=1e-6)
 
 
 @pytest.mark.mnist
@@ -312,15 +324,15 @@ def test_registered_ids_match_the_numpy_env(env_id: str) -> None:
     rng = np.random.default_rng(0)
     for split in ("train", "validation"):
         numpy_env = gymnasium.make_vec(env_id, num_envs=64, split=split)
-        torch_env = gymnasium.make_vec(env_id, num_envs=64, split=split, device="cpu")
+        torch_env = gymnasium.make_vec(env_id, num_envs=64, split=split, device=DEVICE)
         options = None if split == "train" else {"image_index": rng.integers(0, 10_000, 64)}
         want, _ = numpy_env.reset(seed=5, options=options)
         assert_obs_close(torch_env.reset(seed=5, options=options)[0], want, split)
         for step in range(numpy_env.num_glimpses):
             actions = rng.uniform(-1.3, 1.3, (64, 12)).astype(np.float32)
             want, rewards, *_ = numpy_env.step(actions)
-            observation, torch_rewards, *_ = torch_env.step(torch.from_numpy(actions))
+            observation, torch_rewards, *_ = torch_env.step(as_tensors(actions))
             assert_obs_close(observation, want, f"{split} step {step}")
-            np.testing.assert_array_equal(torch_rewards.numpy(), rewards)
+            np.testing.assert_array_equal(host(torch_rewards), rewards)
         for env in (0, 63):
             np.testing.assert_array_equal(torch_env.canvas(env), numpy_env.canvas(env))
