@@ -190,11 +190,9 @@ def resumed_config(stored: Any, given: Any, typed: set[str], parser: argparse.Ar
     return stored
 
 
-def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str]) -> int:
-    try:
-        launch = Launch.from_environment()  # one process, or one of torchrun's ranks
-    except ValueError as error:
-        parser.error(str(error))
+def run_training(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str], launch: Launch
+) -> int:
     algorithm = get_algorithm(args.algo)
     config_class = algorithm.config_class()
     config = config_from_args(config_class, args, algo=args.algo)
@@ -306,12 +304,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     typed = typed_options(parser, args, argv)
     refuse_unread_flags(parser, args, typed)
+    try:
+        launch = Launch.from_environment()  # one process, or one of torchrun's ranks
+    except ValueError as error:
+        parser.error(str(error))
+    if args.eval is not None and launch.world_size > 1:
+        parser.error("--eval scores in one process; run it without torchrun")
     from agents.checkpoint import CheckpointError
 
     try:
         if args.eval is not None:
             return run_evaluation(args.eval, args.split, args, typed)
-        return run_training(args, parser, typed)
+        return run_training(args, parser, typed, launch)
     except (CheckpointError, DataError, LaunchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -230,16 +230,17 @@ def test_launch_without_torchrun_and_threads_per_rank():
         (["--batch-size", "63"], "batch_size 63 does not split evenly over the 2 ranks"),
         (["--num-envs", "33", "--batch-size", "66"], "num_envs 33 does not split evenly"),
         (["--algo", "ppo"], "--algo ppo trains in one process"),
+        (["--eval", "RUN/best.pt"], "--eval scores in one process"),
     ],
 )
-def test_train_py_refuses_a_run_that_does_not_split_over_the_ranks(
+def test_train_py_refuses_what_does_not_run_over_the_ranks(
     flags, message, monkeypatch, capsys, tmp_path
 ):
-    environ = {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "2"}
-    for name, value in environ.items():
+    for name, value in torchrun_environment("0", "2").items():
         monkeypatch.setenv(name, value)
+    out = [] if "--eval" in flags else ["--out", str(tmp_path / "run")]
     with pytest.raises(SystemExit) as exit_info:
-        train.main([*flags, "--out", str(tmp_path / "run")])
+        train.main([*flags, *out])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
