@@ -48,6 +48,7 @@ class Mutation:
 
 LEARNER = ("tests/test_gradients.py", "tests/test_learning.py", "tests/test_agent.py")
 ENV = ("tests/test_env.py", "tests/test_vector_env.py", "tests/test_retina.py")
+DISTRIBUTED = ("tests/test_distributed.py",)
 
 MUTATIONS = (
     Mutation(
@@ -197,6 +198,28 @@ MUTATIONS = (
         "0.5 * (1.0 + math.cos(math.pi * progress))",
         "0.5 * (1.0 - math.cos(math.pi * progress))",
         LEARNER,
+    ),
+    Mutation(
+        "ranks-sum-gradients",
+        "agents/distributed.py",
+        "        flat /= self.world_size\n",
+        "",
+        DISTRIBUTED,
+    ),
+    Mutation(
+        "rank-replays-rank-0s-episodes",
+        "agents/reinforce.py",
+        "played = play(learner, env, seed, reset_seed=seed + rows.start)",
+        "played = play(learner, env, seed)",
+        DISTRIBUTED,
+    ),
+    Mutation(
+        "rank-draws-its-own-noise",
+        "agents/batch_rows.py",
+        "        whole = torch.randn((self.total, columns), generator=generator, device=device)\n"
+        "        return whole[self.start : self.stop]",
+        "        return torch.randn((self.count, columns), generator=generator, device=device)",
+        DISTRIBUTED,
     ),
 )
 
