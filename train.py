@@ -6,10 +6,12 @@
     python train.py --algo ppo --help                      # ppo's own settings
     python train.py --eval runs/quick/best.pt --split test --mc 10
     python train.py --eval runs/quick/best.pt --split test --plot-glimpses paths.gif
+    torchrun --nproc-per-node 2 train.py --algo reinforce --out runs/two  # data-parallel
 
 The algorithms are those of ``agents.registry``; each one's flags are generated from its
 config dataclass, so ``--algo X --help`` shows X's settings and a flag X does not read is an
 error naming it. ``--eval`` scores any algorithm's run through one path (its ``Policy``).
+Under torchrun every rank runs this script; rank 0 alone prints and writes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 # Only torch-free modules here, so that the parser (and --help) is built at once; the
 # commands import torch, the trainers and SB3 when they run.
 from agents.cli_common import default_run_dir, positive_int
+from agents.launch import Launch, LaunchError, RankLost
 from agents.registry import ALGORITHMS, algorithm_of_run, get_algorithm
 from agents.settings import add_settings, config_from_args, default_of, settings_of
 from ram_env.atomic import write_json_atomic
@@ -187,7 +190,9 @@ def resumed_config(stored: Any, given: Any, typed: set[str], parser: argparse.Ar
     return stored
 
 
-def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str]) -> int:
+def run_training(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str], launch: Launch
+) -> int:
     algorithm = get_algorithm(args.algo)
     config_class = algorithm.config_class()
     config = config_from_args(config_class, args, algo=args.algo)
@@ -212,11 +217,14 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
             carry_on = "add --resume or " if resumable else ""
             parser.error(f"{out_dir} already holds a run; {carry_on}choose another --out")
     try:
-        config.validate()
+        config.validate(world_size=launch.world_size)
     except ValueError as error:
         parser.error(str(error))
-    print(f"run folder: {out_dir}", file=sys.stderr)
+    if launch.is_main:
+        print(f"run folder: {out_dir}", file=sys.stderr)
     summary = module.train(config, out_dir, resume=args.resume, progress_bar=not args.no_progress)
+    if not launch.is_main:  # rank 0 reports and runs --test
+        return 130 if summary["interrupted"] else 0
     print(summary["text"])
     if summary["interrupted"]:
         if resumable:
@@ -303,15 +311,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     typed = typed_options(parser, args, argv)
     refuse_unread_flags(parser, args, typed)
+    try:
+        launch = Launch.from_environment()  # one process, or one of torchrun's ranks
+    except ValueError as error:
+        parser.error(str(error))
+    if args.eval is not None and launch.world_size > 1:
+        parser.error("--eval scores in one process; run it without torchrun")
     from agents.checkpoint import CheckpointError
 
     try:
         if args.eval is not None:
             return run_evaluation(args.eval, args.split, args, typed)
-        return run_training(args, parser, typed)
-    except (CheckpointError, DataError) as error:
+        return run_training(args, parser, typed, launch)
+    except (CheckpointError, DataError, LaunchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RankLost as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

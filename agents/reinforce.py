@@ -23,6 +23,11 @@ The training loop around it: epochs of ``num_images`` training images, Adam with
 decoupled weight decay and a progress-based LR schedule, validation after every epoch on
 the fixed validation split, ``last.pt`` / ``best.pt`` checkpoints, ``metrics.csv``, a
 clean stop on a time budget or on SIGINT/SIGTERM.
+
+Under torchrun (``agents.distributed``) each of N ranks plays its rows of every batch, the
+episodes the whole batch has there (same env seeds, same draws), and the gradients are
+averaged over the ranks before the step: the update of one process on the whole batch. The
+ranks share the validation split and agree on the clock and on stops; rank 0 alone writes.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from agents.batch_rows import BatchRows
 from agents.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -50,13 +56,15 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.compilation import compile_step
+from agents.distributed import Ranks, join
 from agents.evaluation import EvalResult, evaluate
+from agents.launch import Launch
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
 from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
-from agents.rollout import observation_to_tensors, scores_action
+from agents.rollout import env_action, env_device_kwargs, observation_to_tensors, scores_action
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 from ram_env.play import play
@@ -105,15 +113,20 @@ class Losses(NamedTuple):
     baseline: torch.Tensor
 
 
-def make_train_env(config: ReinforceConfig) -> gymnasium.vector.VectorEnv:
-    """The training vector env; reset explicitly (and seeded) before every batch."""
+def make_train_env(
+    config: ReinforceConfig, num_envs: int | None = None
+) -> gymnasium.vector.VectorEnv:
+    """The training vector env (``num_envs``: a rank's share); reset explicitly (and seeded)
+    before every batch. Off the CPU it is the torch env on the model's device, so steps never
+    wait on the host."""
     return gymnasium.make_vec(
         config.env_id,
-        num_envs=config.num_envs or config.batch_size,
+        num_envs=num_envs or config.num_envs or config.batch_size,
         vectorization_mode="vector_entry_point",
         autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
         split="train",
         **config.env_kwargs(),
+        **env_device_kwargs(config.device, config.env_id),
     )
 
 
@@ -138,7 +151,8 @@ class RAMLearner:
     under the non-detached mean and ``b_t``; at the last step (``decision_every_step``: at
     every step, Catch's moves) it decides: the argmax, or with ``sample_class`` a draw from
     the softmax whose log-probability and entropy it keeps. Actions are ``"box"``: the
-    location and one-hot decision scores (all -1 where no decision is made).
+    location and one-hot decision scores (all -1 where no decision is made). ``rows``: the
+    rows of a larger batch it plays (a rank's share), whose draws it takes.
     """
 
     action_type = "box"
@@ -149,9 +163,11 @@ class RAMLearner:
         num_glimpses: int,
         sample_class: bool = False,
         decision_every_step: bool = False,
+        rows: BatchRows | None = None,
     ) -> None:
         self.model, self.num_glimpses, self.sample_class = model, num_glimpses, sample_class
         self.decision_every_step = decision_every_step
+        self.rows = rows
         self.device = model.classifier.weight.device
         self.num_classes = model.config.num_classes
         self.generator = torch.Generator(device=self.device)
@@ -173,25 +189,31 @@ class RAMLearner:
         last = trace.steps == self.num_glimpses
         next_location = None
         if not last:
-            next_location, log_prob = self.model.next_location(out, self.generator, explore=True)
+            next_location, log_prob = self.model.next_location(
+                out, self.generator, explore=True, rows=self.rows
+            )
             if log_prob is not None:  # None: random locations, nothing to train
                 trace.location_log_probs.append(log_prob)
         if not (last or self.decision_every_step):
-            return scores_action(next_location, None, self.num_classes), trace
+            action = scores_action(next_location, None, self.num_classes)
+            return env_action(action, observation), trace
         trace.logits = self.model.classify(out.hidden)
-        return scores_action(next_location, self._decide(trace), self.num_classes), trace
+        action = scores_action(next_location, self._decide(trace), self.num_classes)
+        return env_action(action, observation), trace
 
     def _decide(self, trace: Trace) -> torch.Tensor:
         """The class or move of each episode from ``trace.logits``: the argmax, or a draw
-        whose log-probability and entropy go to the trace."""
+        (the whole batch's, cut to ``rows``) whose log-probability and entropy go to the
+        trace."""
         if not self.sample_class:
             return trace.logits.detach().argmax(-1)
         posterior = trace.logits.detach().softmax(-1)
-        drawn = torch.multinomial(posterior, 1, generator=self.generator)
+        rows = self.rows or BatchRows.whole(len(posterior))
+        drawn = rows.categorical(posterior, self.generator)
         log_softmax = trace.logits.log_softmax(-1)
-        trace.decision_log_probs.append(log_softmax.gather(1, drawn).squeeze(1))
+        trace.decision_log_probs.append(log_softmax.gather(1, drawn[:, None]).squeeze(1))
         trace.decision_entropy.append(-(log_softmax.exp() * log_softmax).sum(-1))
-        return drawn.squeeze(1)
+        return drawn
 
 
 def collect_rollout(
@@ -199,16 +221,22 @@ def collect_rollout(
     env: gymnasium.vector.VectorEnv,
     seed: int,
     sample_class: bool,
+    rows: BatchRows | None = None,
 ) -> Rollout:
-    """Run one episode in each env with gradients on; see the module docstring."""
+    """Run one episode in each env with gradients on; see the module docstring. ``rows``:
+    which rows of a larger batch the env's episodes are (a rank's share)."""
     every_step = env.unwrapped.task.decision_every_step
     if every_step and not sample_class:
         raise ValueError(
             "this env decides at every step and has no labels: its decisions must be sampled "
             "and trained from the reward (--loss reinforce)"
         )
-    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class, every_step)
-    played = play(learner, env, seed)
+    rows = rows or BatchRows.whole(env.unwrapped.num_envs)
+    if rows.count != env.unwrapped.num_envs:
+        raise ValueError(f"{rows.count} rows for {env.unwrapped.num_envs} envs")
+    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class, every_step, rows)
+    # Env i is env rows.start + i of the whole batch: seeded as that one, it plays its episode.
+    played = play(learner, env, seed, reset_seed=seed + rows.start)
     trace, device = played.state, learner.device
     log_probs = trace.location_log_probs
     no_steps = torch.zeros(0, len(played.returns), device=device)  # random locations
@@ -259,21 +287,28 @@ def update(
     env: gymnasium.vector.VectorEnv,
     config: ReinforceConfig,
     update_index: int,
+    ranks: Ranks | None = None,
 ) -> torch.Tensor:
     """One optimiser step on ``batch_size`` episodes; returns the detached stats row
-    ``(loss, classification, location, baseline, accuracy)`` averaged over the batch."""
+    ``(loss, classification, location, baseline, accuracy)`` averaged over the batch (over
+    this rank's share of it, under torchrun)."""
+    ranks = ranks or Ranks.single()
     rollouts = config.rollouts_per_update()
+    rows = ranks.rows(config.num_envs or config.batch_size)
     precision = resolve_precision(config.precision, config.device, config.core)
     optimizer.zero_grad(set_to_none=True)
     stats = torch.zeros(5)
     for part in range(rollouts):
         seed = derive_seed(config.seed, update_index, part)
         with autocast(precision, config.device):
-            rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
+            rollout = collect_rollout(
+                model, env, seed, sample_class=config.loss == "reinforce", rows=rows
+            )
         losses = compute_losses(rollout, config.location_weight, config.entropy_weight)
         (losses.total / rollouts).backward()
         row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()
         stats += row / rollouts
+    ranks.average_gradients(model.parameters())  # equal shares: the whole batch's gradient
     optimizer.step()
     return stats
 
@@ -324,28 +359,28 @@ def make_optimizer(
         return adam(model.parameters(), **options)
 
 
-def default_threads() -> int:
-    """All cores up to 4: the model's matrices are too small to gain from more."""
-    return min(4, os.cpu_count() or 1)
-
-
 def train(
     config: ReinforceConfig,
     out_dir: str | os.PathLike,
     resume: bool = False,
     progress_bar: bool = True,
 ) -> dict[str, Any]:
-    """Train (or carry on training) in ``out_dir``; returns a summary of the run."""
+    """Train (or carry on training) in ``out_dir``; returns a summary of the run. Under
+    torchrun, every rank runs this; rank 0 alone writes to ``out_dir``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(config.threads or default_threads())
+    launch = Launch.from_environment()
+    ranks = join(config.device, out_dir / RUN_FILE, launch)
+    if ranks.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads or launch.default_threads())
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     random.seed(config.seed)
 
     precision = resolve_precision(config.precision, config.device, config.core)
-    print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
-    env = make_train_env(config)
+    if ranks.is_main:
+        print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
+    env = make_train_env(config, config.envs_per_rank(ranks.world_size))
     val_env = make_eval_env(
         config.env_id, "validation", config.eval_batch_size, **config.env_kwargs()
     )
@@ -359,6 +394,10 @@ def train(
         _load_state(model, optimizer, checkpoint)
         progress = Progress(**checkpoint["progress"])
         restore_rng_states(checkpoint["rng"])
+    per_process = {"threads"}  # settings that may differ between ranks
+    run_settings = {k: v for k, v in config.to_dict().items() if k not in per_process}
+    ranks.check_same({**run_settings, "resolved_precision": precision})
+    ranks.broadcast_parameters(model)
 
     images_per_update = config.batch_size  # episodes: images, or Catch's games
     num_images = env.unwrapped.num_images
@@ -370,12 +409,18 @@ def train(
         total_updates = min(total_updates, math.ceil(config.max_images / images_per_update))
     budget_seconds = None if config.train_minutes is None else 60.0 * config.train_minutes
     images_done = progress.updates * images_per_update
-    metrics = MetricsLog(
-        out_dir / "metrics.csv", METRIC_FIELDS, keep=lambda row: int(row["images"]) <= images_done
-    )
-    writer = _tensorboard_writer(out_dir)
+    metrics = writer = None
+    if ranks.is_main:  # rank 0 alone writes the run's files
+        metrics = MetricsLog(
+            out_dir / "metrics.csv",
+            METRIC_FIELDS,
+            keep=lambda row: int(row["images"]) <= images_done,
+        )
+        writer = _tensorboard_writer(out_dir)
 
     def save(name: str) -> None:
+        if not ranks.is_main:
+            return
         save_checkpoint(
             out_dir / name,
             {
@@ -393,14 +438,15 @@ def train(
     def end_of_period(epoch_stats: list[torch.Tensor], images_per_second: float) -> None:
         """Validate, checkpoint, and log one row (an epoch, or the part run before a stop)."""
         scorer = RAMPolicy(model, precision=precision)
-        result = evaluate(scorer, val_env, seed=config.seed, split="validation")
+        result = evaluate(scorer, val_env, seed=config.seed, split="validation", shard=ranks)
         clock()
         progress.last_val_accuracy = result.accuracy
         if result.accuracy > progress.best_val_accuracy:
             progress.best_val_accuracy = result.accuracy
             save("best.pt")
         save(RUN_FILE)
-        loss, classification, location, baseline, accuracy = torch.stack(epoch_stats).mean(0)
+        period_stats = ranks.mean(torch.stack(epoch_stats).mean(0))  # over the whole batches
+        loss, classification, location, baseline, accuracy = period_stats
         row = {
             "epoch": math.ceil(progress.updates / updates_per_epoch),
             "images": progress.updates * images_per_update,
@@ -414,7 +460,8 @@ def train(
             "val_accuracy": result.accuracy,
             "images_per_second": round(images_per_second, 1),
         }
-        metrics.append(row)
+        if metrics is not None:
+            metrics.append(row)
         if writer is not None:
             for key, value in row.items():
                 writer.add_scalar(key, value, row["images"])
@@ -427,7 +474,7 @@ def train(
         unit=unit,
         unit_scale=True,
         dynamic_ncols=True,
-        disable=not progress_bar,
+        disable=not (progress_bar and ranks.is_main),
         desc=f"{config.env_id} reinforce",
     )
     if progress.best_val_accuracy >= 0:
@@ -442,18 +489,20 @@ def train(
     with StopRequest() as stop:
         model.train()
         while progress.updates < total_updates:
-            if stop.requested:
-                stop_reason = f"stopped by {stop.requested}"
+            # Every rank decides alike: on the slowest clock, and to stop if any was asked.
+            seconds, stopping = ranks.max(progress.train_seconds, float(bool(stop.requested)))
+            if stopping:
+                stop_reason = f"stopped by {stop.requested or 'a signal to another rank'}"
                 break
-            if budget_seconds is not None and progress.train_seconds >= budget_seconds:
+            if budget_seconds is not None and seconds >= budget_seconds:
                 stop_reason = "time budget used"
                 break
             run_fraction = progress.updates / total_updates
             if budget_seconds is not None:
-                run_fraction = max(run_fraction, progress.train_seconds / budget_seconds)
+                run_fraction = max(run_fraction, seconds / budget_seconds)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, run_fraction)
-            epoch_stats.append(update(model, optimizer, env, config, progress.updates))
+            epoch_stats.append(update(model, optimizer, env, config, progress.updates, ranks))
             progress.updates += 1
             clock()
             period_images += images_per_update
@@ -469,6 +518,7 @@ def train(
         writer.close()
     env.close()
     val_env.close()
+    ranks.leave()
     images, minutes = progress.updates * images_per_update, progress.train_seconds / 60.0
     return {
         "stop_reason": stop_reason,

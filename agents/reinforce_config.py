@@ -166,9 +166,11 @@ class ReinforceConfig(RunSettings):
     def is_catch(self) -> bool:
         return self.env_id in CATCH_ENV_IDS
 
-    def validate(self) -> None:
-        """``ValueError`` naming what cannot run."""
+    def validate(self, world_size: int = 1) -> None:
+        """``ValueError`` naming what cannot run, here or split over ``world_size``
+        data-parallel processes (torchrun's ranks)."""
         self.rollouts_per_update()
+        self.envs_per_rank(world_size)
         if self.is_catch():
             if self.loss != "reinforce":
                 raise ValueError(
@@ -180,6 +182,17 @@ class ReinforceConfig(RunSettings):
                     f"--glimpses does not apply to {self.env_id}: a game lasts until the ball "
                     "reaches the bottom row (screen size - 1 steps)"
                 )
+
+    def envs_per_rank(self, world_size: int) -> int:
+        """The envs each of ``world_size`` ranks steps: an equal share of every batch."""
+        num_envs = self.num_envs or self.batch_size
+        if num_envs % world_size:
+            name = "num_envs" if self.num_envs else "batch_size"
+            raise ValueError(
+                f"{name} {num_envs} does not split evenly over the {world_size} ranks torchrun "
+                f"started; each rank plays an equal share: give a multiple of {world_size}"
+            )
+        return num_envs // world_size
 
     def rollouts_per_update(self) -> int:
         num_envs = self.num_envs or self.batch_size

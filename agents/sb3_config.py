@@ -126,8 +126,13 @@ class SB3Config(RunSettings):
             f"{tasks}"
         )
 
-    def validate(self) -> None:
-        """``ValueError`` naming what cannot run."""
+    def validate(self, world_size: int = 1) -> None:
+        """``ValueError`` naming what cannot run (SB3 trains in one process)."""
+        if world_size > 1:
+            raise ValueError(
+                f"--algo {self.algo} trains in one process, not over the {world_size} ranks "
+                "torchrun started; run it without torchrun (--algo reinforce runs on several)"
+            )
         get_spec(self.algo)
         self.resolved_action_type()
         self.overrides()

@@ -5,6 +5,7 @@ Importing the package registers the environments::
     import gymnasium, ram_env
     env = gymnasium.make("GlimpseMNIST-v0")
     envs = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=64)  # native batched env
+    envs = gymnasium.make_vec("GlimpseMNIST-v0", num_envs=64, device="cuda")  # torch, on a GPU
     catch = gymnasium.make("GlimpseCatch-v0")  # the paper's dynamic task
 
 and ``ram_env.evaluate(policy, env_id)`` scores any batched policy on a split's canvases.

@@ -25,6 +25,10 @@ class CatchVectorEnv(CatchProperties, GlimpseVectorEnv):
     """
 
     single_env_name = "CatchEnv"
+    _no_device = (
+        "GlimpseCatch-v0 has no torch env, so make_vec(..., device=) does not apply: its "
+        "numpy env already runs over a million steps a second"
+    )
 
     def _make_task(self, task_kwargs: dict[str, Any]) -> CatchTask:
         return CatchTask(CatchSettings.from_kwargs(type(self).__name__, **task_kwargs))

@@ -20,14 +20,15 @@ ALL_ENV_IDS = ENV_IDS + CATCH_ENV_IDS
 
 
 def register_envs() -> None:
-    """Register every id (idempotent); ``gymnasium.make(id, **kwargs)`` overrides settings."""
+    """Register every id (idempotent); ``gymnasium.make(id, **kwargs)`` overrides settings,
+    and ``gymnasium.make_vec(id, num_envs=N, device="cuda")`` makes the torch vector env."""
     for env_id, (dataset, glimpse_size, num_scales, num_glimpses) in TASKS.items():
         if env_id in gymnasium.registry:
             continue
         gymnasium.register(
             id=env_id,
             entry_point="ram_env.glimpse_env:GlimpseEnv",
-            vector_entry_point="ram_env.vector_env:GlimpseVectorEnv",
+            vector_entry_point="ram_env.vector_env:make_glimpse_vector_env",
             kwargs={
                 "dataset": dataset,
                 "glimpse_size": glimpse_size,

@@ -38,13 +38,17 @@ from agents.reinforce import (
     make_optimizer,
     update,
 )
-from agents.rollout import scores_action
+from agents.rollout import env_device_kwargs, observation_to_tensors, scores_action
 
 NUM_CLASSES = 10
 
 
 def make_env(
-    num_envs: int = 16, labels: np.ndarray | None = None, split: str = "train", num_images: int = 40
+    num_envs: int = 16,
+    labels: np.ndarray | None = None,
+    split: str = "train",
+    num_images: int = 40,
+    **env_kwargs,
 ) -> gymnasium.vector.VectorEnv:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (num_images, 28, 28), dtype=np.uint8)
@@ -59,6 +63,7 @@ def make_env(
         images=images,
         labels=labels,
         num_classes=NUM_CLASSES,
+        **env_kwargs,
     )
 
 
@@ -240,6 +245,32 @@ def test_updates_are_reproducible_from_seed_and_index():
         results.append(model.state_dict())
     for name in results[0]:
         assert torch.equal(results[0][name], results[1][name]), name
+
+
+@pytest.mark.parametrize("sample_class", [False, True])
+def test_rollout_on_the_torch_env_is_the_numpy_envs(sample_class):
+    """The trainer on the torch env (here on the CPU) plays the same episodes: same rewards,
+    labels and losses; its observations reach the model without a copy."""
+    kwargs = {"canvas_size": 40, "num_clutter": 2, "num_scales": 2}
+    on_numpy, on_torch = make_env(**kwargs), make_env(device="cpu", **kwargs)
+    model = make_model(on_numpy, core="lstm")
+    first, second = (
+        collect_rollout(model, env, seed=3, sample_class=sample_class)
+        for env in (on_numpy, on_torch)
+    )
+    assert torch.equal(first.rewards, second.rewards) and torch.equal(first.labels, second.labels)
+    for a, b in zip(compute_losses(first), compute_losses(second), strict=True):
+        torch.testing.assert_close(a, b)
+    observation, _ = on_torch.reset(seed=0)
+    glimpse, location = observation_to_tensors(observation, "cpu")
+    assert glimpse is observation["glimpse"] and location is observation["location"]
+
+
+def test_runs_off_the_cpu_train_on_the_torch_env():
+    assert env_device_kwargs("cpu") == {} and env_device_kwargs(torch.device("cpu")) == {}
+    assert env_device_kwargs("cuda") == {"device": "cuda"}
+    assert env_device_kwargs("cuda:1") == {"device": "cuda:1"}
+    assert env_device_kwargs("cuda", "GlimpseCatch-v0") == {}  # Catch: its numpy env
 
 
 def test_env_hands_out_fresh_arrays():
