@@ -199,7 +199,7 @@ def run_training(
     untouched = dict(vars(config))
     config = config.with_task_defaults(typed)
     changed = {key: value for key, value in vars(config).items() if untouched[key] != value}
-    if changed:
+    if changed and launch.is_main:
         settings = ", ".join(f"{key}={value!r}" for key, value in changed.items())
         print(f"{config.env_id} defaults: {settings}", file=sys.stderr)
     module = algorithm.load_module()

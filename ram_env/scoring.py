@@ -206,8 +206,8 @@ def score(
         cells = np.clip(((locations + 1.0) / 2.0 * HEATMAP_CELLS).astype(int), 0, HEATMAP_CELLS - 1)
         np.add.at(heatmap, (cells[..., 1].ravel(), cells[..., 0].ravel()), 1)
     if shard is not None:
-        correct, correct_by_class, count_by_class, location_sum, jump_sum, heatmap = summed(
-            shard, [correct, correct_by_class, count_by_class, location_sum, jump_sum, heatmap]
+        correct_by_class, count_by_class, location_sum, jump_sum, heatmap, correct = summed(
+            shard, [correct_by_class, count_by_class, location_sum, jump_sum, heatmap, correct]
         )
     accuracy = round(100.0 * int(correct[0]) / n, 4)
     per_class = [

@@ -379,8 +379,10 @@ def test_bad_settings_are_refused_by_name() -> None:
         CatchEnv(glimpse_size=0)
     with pytest.raises(TypeError, match="num_clutter"):
         CatchEnv(num_clutter=3)
-    with pytest.raises(ValueError, match="does not render"):
+    with pytest.raises(ValueError, match=r"does not render; use CatchEnv"):
         CatchVectorEnv(num_envs=2, render_mode="rgb_array")
+    with pytest.raises(TypeError, match="no torch env"):
+        gymnasium.make_vec(ID, num_envs=2, device="cpu")
     with pytest.raises(ValueError, match="render_mode"):
         CatchEnv(render_mode="human")
 
