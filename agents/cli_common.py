@@ -30,6 +30,14 @@ positive_float = _number(float, 0.0, False, "a positive number")
 non_negative_float = _number(float, 0.0, True, "a non-negative number")
 
 
+def discount_factor(text: str) -> float:
+    """A discount in (0, 1]."""
+    value = positive_float(text)
+    if value > 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number in (0, 1]")
+    return value
+
+
 def default_run_dir(env: str, algo: str) -> Path:
     """``runs/<env>-<algo>-<timestamp>``: where a run goes when ``--out`` is not given."""
     return Path("runs") / f"{env}-{algo}-{time.strftime('%Y%m%d-%H%M%S')}"

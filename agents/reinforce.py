@@ -253,7 +253,10 @@ def collect_rollout(
 
 
 def compute_losses(
-    rollout: Rollout, location_weight: float = 1.0, entropy_weight: float = 0.0
+    rollout: Rollout,
+    location_weight: float = 1.0,
+    entropy_weight: float = 0.0,
+    discount: float = 1.0,
 ) -> Losses:
     """The hybrid loss, or the pure policy-gradient loss when the decisions were sampled.
 
@@ -263,13 +266,15 @@ def compute_losses(
     the classifier's signal. ``classification`` is the decisions' term: the cross-entropy,
     or the policy gradient of the sampled class (or of Catch's moves, summed over the steps
     as the locations' are). ``entropy_weight`` subtracts that much of the sampled decisions'
-    entropy (summed over the steps), a bonus for exploring.
+    entropy (summed over the steps), a bonus for exploring. ``discount`` < 1 credits step t
+    of T with ``discount**(T-1-t)`` of the reward, the return the baseline ``b_t`` then
+    predicts: less variance from early steps, at the price of bias.
     """
-    rewards = rollout.rewards
-    advantages = (rewards - rollout.baselines).detach()  # (T, N)
+    returns = _discounted_returns(rollout.rewards, rollout.baselines.shape[0], discount)
+    advantages = (returns - rollout.baselines).detach()  # (T, N)
     steps = rollout.location_log_probs.shape[0]
     location = -(rollout.location_log_probs * advantages[:steps]).sum(0).mean()
-    baseline = F.mse_loss(rollout.baselines, rewards.expand_as(rollout.baselines))
+    baseline = F.mse_loss(rollout.baselines, returns.expand_as(rollout.baselines))
     if rollout.decision_log_probs is None:
         classification = F.cross_entropy(rollout.logits, rollout.labels)
     else:
@@ -279,6 +284,15 @@ def compute_losses(
     if entropy_weight and rollout.decision_entropy is not None:
         total = total - entropy_weight * rollout.decision_entropy.sum(0).mean()
     return Losses(total, classification, location, baseline)
+
+
+def _discounted_returns(rewards: torch.Tensor, steps: int, discount: float) -> torch.Tensor:
+    """The return of each of ``steps`` steps from the episode's final ``rewards`` ``(N,)``:
+    the rewards themselves ``(N,)`` without discounting, else ``(steps, N)``."""
+    if discount == 1.0:
+        return rewards
+    powers = torch.arange(steps - 1, -1, -1, device=rewards.device, dtype=rewards.dtype)
+    return (discount**powers)[:, None] * rewards[None, :]
 
 
 def update(
@@ -304,7 +318,9 @@ def update(
             rollout = collect_rollout(
                 model, env, seed, sample_class=config.loss == "reinforce", rows=rows
             )
-        losses = compute_losses(rollout, config.location_weight, config.entropy_weight)
+        losses = compute_losses(
+            rollout, config.location_weight, config.entropy_weight, config.discount
+        )
         (losses.total / rollouts).backward()
         row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()
         stats += row / rollouts

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
-from agents.cli_common import non_negative_float, positive_float, positive_int
+from agents.cli_common import discount_factor, non_negative_float, positive_float, positive_int
 from agents.precision import PRECISIONS
 from agents.run_settings import RunSettings
 from agents.schedules import LR_SCHEDULES
@@ -41,6 +41,7 @@ SETTINGS_BEFORE_THEY_EXISTED = {
     "precision": "fp32",
     "compile": False,
     "entropy_weight": 0.0,
+    "discount": 1.0,
 }
 
 CATCH_DEFAULTS: dict[str, Any] = {
@@ -92,6 +93,12 @@ class ReinforceConfig(RunSettings):
         "weight of an entropy bonus on the sampled decisions (--loss reinforce: the class, or "
         "Catch's moves); keeps them exploring early on",
         type=non_negative_float,
+    )
+    discount: float = setting(
+        1.0,
+        "gamma: a decision or location t steps before the episode's end is credited with "
+        "gamma**t times the reward (1: the whole reward, the paper's REINFORCE)",
+        type=discount_factor,
     )
     epochs: int = setting(200, "epochs of 50,000 training images", type=positive_int)
     max_images: int | None = setting(

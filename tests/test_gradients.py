@@ -116,6 +116,29 @@ def test_class_policy_gradient_uses_the_last_steps_advantage():
     torch.testing.assert_close(baselines.grad, 2.0 * (baselines.detach() - rewards) / 6)
 
 
+def test_discount_credits_each_step_with_its_discounted_return():
+    """``discount`` g: step t of T is credited ``g**(T-1-t) R``, which ``b_t`` fits."""
+    move_log_probs = torch.tensor([[-0.5, -1.5], [-1.0, -0.2], [-0.3, -0.7]], requires_grad=True)
+    location_log_probs = torch.tensor([[0.4, -0.1], [0.2, 0.3]], requires_grad=True)
+    baselines = torch.tensor([[0.2, 0.7], [0.6, 0.1], [0.9, 0.4]], requires_grad=True)
+    rewards = torch.tensor([1.0, 0.0])
+    rollout = reinforce.Rollout(
+        location_log_probs=location_log_probs,
+        baselines=baselines,
+        logits=torch.zeros(2, NUM_CLASSES, requires_grad=True),
+        decision_log_probs=move_log_probs,
+        decision_entropy=None,
+        rewards=rewards,
+        labels=None,
+    )
+    reinforce.compute_losses(rollout, 1.0, discount=0.5).total.backward()
+    returns = torch.tensor([[0.25], [0.5], [1.0]]) * rewards
+    advantages = returns - baselines.detach()
+    torch.testing.assert_close(move_log_probs.grad, -advantages / 2)
+    torch.testing.assert_close(location_log_probs.grad, -advantages[:-1] / 2)
+    torch.testing.assert_close(baselines.grad, 2.0 * (baselines.detach() - returns) / 6)
+
+
 # --------------------------------------------------------------------------- a real rollout
 
 
