@@ -45,6 +45,7 @@ from agents.checkpoint import (
 )
 from agents.compilation import compile_step
 from agents.evaluation import EvalResult, evaluate
+from agents.learning_curve import LearningCurve
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
@@ -331,6 +332,10 @@ def train(
     metrics = MetricsLog(
         out_dir / "metrics.csv", METRIC_FIELDS, keep=lambda row: int(row["images"]) <= images_done
     )
+    steps_per_image = env.unwrapped.num_glimpses  # env steps: every episode is T steps
+    curve = None
+    if config.curve_every is not None:
+        curve = LearningCurve(out_dir, config.curve_every, images_done * steps_per_image)
     writer = _tensorboard_writer(out_dir)
 
     def save(name: str) -> None:
@@ -338,6 +343,7 @@ def train(
             out_dir / name,
             {
                 "algo": "reinforce",
+                "track": config.track,
                 "config": config.to_dict(),
                 "precision": precision,  # what --precision resolved to on this machine
                 "model_config": model.config.to_dict(),
@@ -414,6 +420,13 @@ def train(
             epoch_stats.append(update(model, optimizer, env, config, progress.updates))
             progress.updates += 1
             clock()
+            steps = progress.updates * images_per_update * steps_per_image
+            if curve is not None and curve.due(steps):
+                scored = evaluate(
+                    RAMPolicy(model, precision=precision), val_env, seed=config.seed
+                ).accuracy
+                clock()
+                curve.record(steps, progress.train_seconds / 60.0, scored)
             period_images += images_per_update
             bar.update(images_per_update)
             if progress.updates % updates_per_epoch == 0:
