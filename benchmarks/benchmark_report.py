@@ -237,9 +237,11 @@ def plan_table(
     total = sum(totals)
     lines.append(f"| all | {' | '.join(cells)} | **{total:.1f}**{'+' if any(unknown) else ''} |")
     more = " (and more: some not measured)" if any(unknown) else ""
+    runs = sum(task.seeds for task in tasks) * len(LINEUP)
     summary = (
-        f"In all **{total:.1f} run-hours**{more}: {sessions(total, parallel):.1f} sessions "
-        f"of {SESSION_HOURS:g} h with {parallel} runs side by side."
+        f"In all {runs} runs, **{total:.1f} run-hours**{more}: "
+        f"**{sessions(total, parallel):.1f} sessions** of {SESSION_HOURS:g} h with {parallel} "
+        "runs side by side."
     )
     return "\n".join(lines) + "\n\n" + summary
 
@@ -273,7 +275,10 @@ def speed_table(speeds: dict[tuple[str, str], Speed]) -> str:
     lines.append(
         f"Measured {', '.join(dates)} on {next(iter(speeds.values())).processor}, one thread "
         f"per run; the machine's 1-minute load average when each started: {loads[0]:.1f} to "
-        f"{loads[-1]:.1f} (it is shared: expect tens of percent between measurements)."
+        f"{loads[-1]:.1f}. The machine is shared: with other work on it (a load of 4-6 on its "
+        "2 cores) the same runs went about half as fast; two benchmark runs side by side are "
+        "taken to keep their single speed (one thread each on 2 cores), which the recorded "
+        "runs' wall times check."
     )
     return "\n".join(lines)
 
@@ -449,7 +454,7 @@ policy's deterministic path (`ram_env.evaluate`). The learning curve: the whole 
 split (10,000 fixed canvases) scored at each curve point, i.e. at the first update at or past
 each step count (`train.py --curve-every`). **Normalised score**: (accuracy - {CHANCE:g}) /
 (paper RAM accuracy - {CHANCE:g}): 0 at chance, 1 at the paper's RAM with the task's glimpse
-count (Mnih et al. 2014: test error 1.12, 1.22, 4.08 and 10.83%).
+count (Mnih et al. 2014; the accuracies in the table above).
 
 **Aggregates** (rliable): the interquartile mean (IQM) of the normalised scores over all
 runs of all tasks, with 95% confidence intervals from a stratified bootstrap (runs resampled
