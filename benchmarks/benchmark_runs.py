@@ -212,9 +212,11 @@ def build_record(
 
 
 def _reinforce_run(run_dir: Path, glimpses: int) -> tuple[str, int, float, dict[str, Any]]:
-    config = ReinforceConfig.from_dict(load_checkpoint(run_dir / "last.pt")["config"])
+    checkpoint = load_checkpoint(run_dir / "last.pt")
+    config = ReinforceConfig.from_dict(checkpoint["config"])
     last = read_rows(run_dir / "metrics.csv")[-1]
     settings = {key: value for key, value in config.to_dict().items() if value is not None}
+    settings["precision"] = checkpoint.get("precision", config.precision)  # what auto became
     return config.track, int(last["images"]) * glimpses, float(last["minutes"]), settings
 
 
