@@ -6,10 +6,12 @@
     python train.py --algo ppo --help                      # ppo's own settings
     python train.py --eval runs/quick/best.pt --split test --mc 10
     python train.py --eval runs/quick/best.pt --split test --plot-glimpses paths.gif
+    torchrun --nproc-per-node 2 train.py --algo reinforce --out runs/two  # data-parallel
 
 The algorithms are those of ``agents.registry``; each one's flags are generated from its
 config dataclass, so ``--algo X --help`` shows X's settings and a flag X does not read is an
 error naming it. ``--eval`` scores any algorithm's run through one path (its ``Policy``).
+Under torchrun every rank runs this script; rank 0 alone prints and writes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 # Only torch-free modules here, so that the parser (and --help) is built at once; the
 # commands import torch, the trainers and SB3 when they run.
 from agents.cli_common import default_run_dir, positive_int
+from agents.launch import Launch, LaunchError, RankLost
 from agents.registry import ALGORITHMS, algorithm_of_run, get_algorithm
 from agents.settings import add_settings, config_from_args, default_of, settings_of
 from ram_env.atomic import write_json_atomic
@@ -187,10 +190,18 @@ def resumed_config(stored: Any, given: Any, typed: set[str], parser: argparse.Ar
     return stored
 
 
-def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str]) -> int:
+def run_training(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, typed: set[str], launch: Launch
+) -> int:
     algorithm = get_algorithm(args.algo)
     config_class = algorithm.config_class()
     config = config_from_args(config_class, args, algo=args.algo)
+    untouched = dict(vars(config))
+    config = config.with_task_defaults(typed)
+    changed = {key: value for key, value in vars(config).items() if untouched[key] != value}
+    if changed and launch.is_main:
+        settings = ", ".join(f"{key}={value!r}" for key, value in changed.items())
+        print(f"{config.env_id} defaults: {settings}", file=sys.stderr)
     module = algorithm.load_module()
     resumable = hasattr(module, "stored_config")
     out_dir = args.out
@@ -206,11 +217,14 @@ def run_training(args: argparse.Namespace, parser: argparse.ArgumentParser, type
             carry_on = "add --resume or " if resumable else ""
             parser.error(f"{out_dir} already holds a run; {carry_on}choose another --out")
     try:
-        config.validate()
+        config.validate(world_size=launch.world_size)
     except ValueError as error:
         parser.error(str(error))
-    print(f"run folder: {out_dir}", file=sys.stderr)
+    if launch.is_main:
+        print(f"run folder: {out_dir}", file=sys.stderr)
     summary = module.train(config, out_dir, resume=args.resume, progress_bar=not args.no_progress)
+    if not launch.is_main:  # rank 0 reports and runs --test
+        return 130 if summary["interrupted"] else 0
     print(summary["text"])
     if summary["interrupted"]:
         if resumable:
@@ -269,10 +283,11 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
     for file in (out_file, kept_file):
         write_json_atomic(file, report)
     paths = "one path" if args.mc == 1 else f"{args.mc} sampled paths"
-    print(
-        f"{split} error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, "
-        f"{result.n} images, {paths}); wrote {out_file} and {kept_file.name}"
-    )
+    if result.per_class_accuracy == []:  # Catch: no classes, its accuracy is the catch rate
+        scored = f"catch rate {result.accuracy:.2f}% ({result.n} games"
+    else:
+        scored = f"error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, {result.n} images"
+    print(f"{split} {scored}, {paths}); wrote {out_file} and {kept_file.name}")
     if args.plot_glimpses is not None:
         from agents.visualize import plot_glimpse_paths
 
@@ -296,15 +311,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     typed = typed_options(parser, args, argv)
     refuse_unread_flags(parser, args, typed)
+    try:
+        launch = Launch.from_environment()  # one process, or one of torchrun's ranks
+    except ValueError as error:
+        parser.error(str(error))
+    if args.eval is not None and launch.world_size > 1:
+        parser.error("--eval scores in one process; run it without torchrun")
     from agents.checkpoint import CheckpointError
 
     try:
         if args.eval is not None:
             return run_evaluation(args.eval, args.split, args, typed)
-        return run_training(args, parser, typed)
-    except (CheckpointError, DataError) as error:
+        return run_training(args, parser, typed, launch)
+    except (CheckpointError, DataError, LaunchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RankLost as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

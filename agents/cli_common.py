@@ -42,7 +42,7 @@ def env_id(text: str) -> str:
     import ram_env  # registers the ids
 
     if text not in gymnasium.registry:
-        known = ", ".join(ram_env.ENV_IDS)
+        known = ", ".join(ram_env.ALL_ENV_IDS)
         raise argparse.ArgumentTypeError(f"unknown env id {text!r}; known: {known}")
     return text
 

@@ -5,7 +5,10 @@ Path p of image j starts at a first location drawn from seed ``derive_seed(seed,
 not depend on the batch size. With ``mc=1`` the policy plays one path per image through
 ``ram_env.evaluate``'s scoring, and the env's verdict counts; with ``mc=N > 1`` a policy that
 samples its paths plays N of them per image and the class scores of its last actions
-(``"box"``: a posterior over classes) are averaged before the argmax.
+(``"box"``: a posterior over classes) are averaged before the argmax. Catch is scored with
+``mc=1`` only (accuracy: the catch rate). With ``shard`` several processes score the split
+together, each its share of the batches (``ram_env.scoring.Shard``); each of them gets the
+whole split's result.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import gymnasium
 import numpy as np
 
 from agents.policy import Policy
-from ram_env.scoring import path_batches, score
+from ram_env.scoring import Shard, path_batches, score, summed
 
 
 @dataclass(frozen=True)
@@ -43,18 +46,24 @@ def evaluate(
     seed: int = 0,
     split: str = "",
     num_images: int | None = None,
+    shard: Shard | None = None,
 ) -> EvalResult:
     """Score ``policy`` on every image of the env's split (its first ``num_images``) once;
-    ``mc`` paths per image."""
+    ``mc`` paths per image; ``shard``: this process's part of a split scored by several."""
     if mc < 1:
         raise ValueError(f"mc must be >= 1, got {mc}")
+    if mc > 1 and getattr(env.unwrapped.task, "decision_every_step", False):
+        raise ValueError(
+            f"--mc {mc} averages the class posteriors of sampled paths; Catch decides a move "
+            "at every step, so there is nothing to average (score it with --mc 1)"
+        )
     if mc > 1 and policy.action_type != "box":
         raise ValueError(
             f"--mc {mc} averages the class posteriors of sampled paths; a policy acting with "
             f"{policy.action_type!r} actions gives none (score it with --mc 1)"
         )
     if mc == 1:  # the benchmark's own scoring function
-        scored = score(policy, env, seed=seed, num_images=num_images)
+        scored = score(policy, env, seed=seed, num_images=num_images, shard=shard)
         return EvalResult(
             split=split or scored.split,
             n=scored.n,
@@ -71,9 +80,11 @@ def evaluate(
     )
     posteriors = np.zeros((num_images, unwrapped.num_classes), dtype=np.float32)
     labels = np.zeros(num_images, dtype=np.int64)
-    for batch in path_batches(policy, env, mc, seed, num_images):
+    for batch in path_batches(policy, env, mc, seed, num_images, shard):
         posteriors[batch.images] += batch.played.class_scores
         labels[batch.images] = batch.played.labels
+    if shard is not None:  # each image was played by one shard, zeros elsewhere
+        posteriors, labels = summed(shard, [posteriors, labels])
     correct = int((posteriors.argmax(-1) == labels).sum())
     accuracy = round(100.0 * correct / num_images, 4)
     split = split or getattr(getattr(unwrapped, "task", None), "split", "")

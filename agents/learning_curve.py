@@ -20,15 +20,21 @@ CURVE_FIELDS = ("steps", "minutes", "val_accuracy")
 class LearningCurve:
     """The curve of one run: a row each time it passes a multiple of ``every`` env steps."""
 
-    def __init__(self, out_dir: str | Path, every: int, steps_done: int = 0) -> None:
+    def __init__(
+        self, out_dir: str | Path, every: int, steps_done: int = 0, write: bool = True
+    ) -> None:
+        """``write=False``: the same points, nothing written (a data-parallel run's other
+        ranks, which score their share of each point)."""
         if every < 1:
             raise ValueError(f"curve_every must be a positive number of env steps, got {every}")
         self.every = every
-        self.log = MetricsLog(
-            Path(out_dir) / CURVE_FILE,
-            CURVE_FIELDS,
-            keep=lambda row: int(row["steps"]) <= steps_done,
-        )
+        self.log = None
+        if write:
+            self.log = MetricsLog(
+                Path(out_dir) / CURVE_FILE,
+                CURVE_FIELDS,
+                keep=lambda row: int(row["steps"]) <= steps_done,
+            )
         self.next_steps = self._after(steps_done)
 
     def _after(self, steps: int) -> int:
@@ -40,9 +46,9 @@ class LearningCurve:
 
     def record(self, steps: int, minutes: float, val_accuracy: float) -> None:
         """Append the point scored at ``steps``; the next is the next multiple past it."""
-        self.log.append(
-            {"steps": steps, "minutes": round(minutes, 4), "val_accuracy": round(val_accuracy, 3)}
-        )
+        if self.log is not None:
+            row = {"steps": steps, "minutes": round(minutes, 4)}
+            self.log.append({**row, "val_accuracy": round(val_accuracy, 3)})
         self.next_steps = self._after(steps)
 
 

@@ -29,9 +29,10 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
+from agents.batch_rows import BatchRows
 from agents.precision import autocast, full_precision
 from agents.reinforce_config import CORE_TYPES, DEFAULT_LOCATION_STD, LOCATION_POLICIES
-from agents.rollout import observation_to_tensors
+from agents.rollout import env_action, observation_to_tensors
 
 CoreState = tuple[torch.Tensor, ...]
 """A core's recurrent state: ``(h,)`` for ``rnn``/``gru``, ``(h, c)`` for ``lstm``."""
@@ -211,14 +212,19 @@ class LocationNetwork(nn.Module):
         return self.log_std.exp()
 
     def sample(
-        self, mean: torch.Tensor, generator: torch.Generator | None = None
+        self,
+        mean: torch.Tensor,
+        generator: torch.Generator | None = None,
+        rows: BatchRows | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """A location drawn around ``mean`` (detached: it goes to the env) and its log-prob.
 
         The log-prob is a function of the non-detached ``mean`` (and std), which is what
-        carries the REINFORCE gradient into the network.
+        carries the REINFORCE gradient into the network. ``rows``: the batch's rows that
+        ``mean`` holds, when it is one process's share of a larger batch.
         """
-        noise = torch.randn(mean.shape, generator=generator, device=mean.device)
+        rows = rows or BatchRows.whole(len(mean))
+        noise = rows.normal(mean.shape[1], generator, mean.device)
         location = (mean + noise * self.std).detach()
         return location, self.log_prob(mean, location)
 
@@ -289,20 +295,25 @@ class RecurrentAttentionModel(nn.Module):
         return StepOutput(hidden, state, location_mean, baseline)
 
     def next_location(
-        self, out: StepOutput, generator: torch.Generator | None, explore: bool
+        self,
+        out: StepOutput,
+        generator: torch.Generator | None,
+        explore: bool,
+        rows: BatchRows | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Where to look next and, when it was drawn from the Gaussian policy, its log-prob.
 
         Learned locations: a sample around ``mu_t`` when ``explore`` (training, ``--mc``),
         else ``mu_t`` itself. Random locations: uniform in ``[-1, 1]^2`` from ``generator``
-        either way, with no log-prob, so REINFORCE has nothing to train.
+        either way, with no log-prob, so REINFORCE has nothing to train. ``rows``: the rows
+        of a larger batch this one is (a data-parallel share); draws are the whole batch's.
         """
         mean = out.location_mean
         if self.config.locations == "random":
-            uniform = torch.rand(mean.shape, generator=generator, device=mean.device)
-            return uniform * 2.0 - 1.0, None
+            rows = rows or BatchRows.whole(len(mean))
+            return rows.uniform(mean.shape[1], generator, mean.device) * 2.0 - 1.0, None
         if explore:
-            return self.location_network.sample(mean, generator)
+            return self.location_network.sample(mean, generator, rows)
         return mean, None
 
     def baseline(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -357,4 +368,4 @@ class RAMPolicy:
         next_location, _ = self.model.next_location(out, self.generator, self.sample_paths)
         posterior = self.model.classify(out.hidden).softmax(-1)
         action = torch.cat([next_location, posterior], dim=1)
-        return action.cpu().numpy(), out.state
+        return env_action(action, observation), out.state

@@ -13,10 +13,21 @@ One update, read top to bottom (``collect_rollout`` then ``compute_losses``):
    class is sampled from the softmax too and trained by the same policy gradient from the
    terminal reward alone (no label is used).
 
+Catch (``GlimpseCatch-v0``) is the same loop with a decision at *every* step rather than at
+the last: each step the same head (3 outputs) draws a paddle move from its softmax beside
+the next location, and both are trained by the policy gradient from the terminal reward
+(catch 1, miss 0) with the same learned baseline, ``--loss reinforce`` being the only loss
+(there is no label). The env says which kind it is (``task.decision_every_step``).
+
 The training loop around it: epochs of ``num_images`` training images, Adam with
 decoupled weight decay and a progress-based LR schedule, validation after every epoch on
 the fixed validation split, ``last.pt`` / ``best.pt`` checkpoints, ``metrics.csv``, a
 clean stop on a time budget or on SIGINT/SIGTERM.
+
+Under torchrun (``agents.distributed``) each of N ranks plays its rows of every batch, the
+episodes the whole batch has there (same env seeds, same draws), and the gradients are
+averaged over the ranks before the step: the update of one process on the whole batch. The
+ranks share the validation split and agree on the clock and on stops; rank 0 alone writes.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from agents.batch_rows import BatchRows
 from agents.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -44,14 +56,16 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.compilation import compile_step
+from agents.distributed import Ranks, join
 from agents.evaluation import EvalResult, evaluate
+from agents.launch import Launch
 from agents.learning_curve import LearningCurve
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
 from agents.ram_policy import CoreState, RAMConfig, RAMPolicy, RecurrentAttentionModel
 from agents.reinforce_config import LOSSES, LR_SCHEDULES, ReinforceConfig
-from agents.rollout import observation_to_tensors, scores_action
+from agents.rollout import env_action, env_device_kwargs, observation_to_tensors, scores_action
 from agents.schedules import scheduled_lr
 from agents.stop import StopRequest
 from ram_env.play import play
@@ -83,9 +97,12 @@ class Rollout(NamedTuple):
     location_log_probs: torch.Tensor  # (T-1, N): log pi(l_t) under the non-detached mean
     baselines: torch.Tensor  # (T, N): b_t, from h_t.detach()
     logits: torch.Tensor  # (N, K): the classifier on h_T
-    class_log_prob: torch.Tensor | None  # (N,): log pi(class) when the class was sampled
-    rewards: torch.Tensor  # (N,): the episode return (1 correct, 0 wrong)
-    labels: torch.Tensor  # (N,): the true classes, revealed by the env at the end
+    # (D, N): log pi of the sampled decisions of the last D steps (D = 1: a sampled class;
+    # D = T: Catch's moves); None when the class was the argmax (trained by cross-entropy)
+    decision_log_probs: torch.Tensor | None
+    decision_entropy: torch.Tensor | None  # (D, N): the entropy of those decisions' softmax
+    rewards: torch.Tensor  # (N,): the episode return (1 correct or caught, 0 not)
+    labels: torch.Tensor | None  # (N,): the true classes, revealed at the end (Catch: None)
 
 
 class Losses(NamedTuple):
@@ -97,15 +114,20 @@ class Losses(NamedTuple):
     baseline: torch.Tensor
 
 
-def make_train_env(config: ReinforceConfig) -> gymnasium.vector.VectorEnv:
-    """The training vector env; reset explicitly (and seeded) before every batch."""
+def make_train_env(
+    config: ReinforceConfig, num_envs: int | None = None
+) -> gymnasium.vector.VectorEnv:
+    """The training vector env (``num_envs``: a rank's share); reset explicitly (and seeded)
+    before every batch. Off the CPU it is the torch env on the model's device, so steps never
+    wait on the host."""
     return gymnasium.make_vec(
         config.env_id,
-        num_envs=config.num_envs or config.batch_size,
+        num_envs=num_envs or config.num_envs or config.batch_size,
         vectorization_mode="vector_entry_point",
         autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
         split="train",
         **config.env_kwargs(),
+        **env_device_kwargs(config.device, config.env_id),
     )
 
 
@@ -118,7 +140,8 @@ class Trace:
     location_log_probs: list[torch.Tensor] = field(default_factory=list)
     baselines: list[torch.Tensor] = field(default_factory=list)
     logits: torch.Tensor | None = None
-    class_log_prob: torch.Tensor | None = None
+    decision_log_probs: list[torch.Tensor] = field(default_factory=list)
+    decision_entropy: list[torch.Tensor] = field(default_factory=list)
 
 
 class RAMLearner:
@@ -126,17 +149,26 @@ class RAMLearner:
 
     Before the last of ``num_glimpses`` steps it draws the next location around the location
     network's mean (uniformly for the random-locations control), keeping ``log pi(l_t)``
-    under the non-detached mean and ``b_t``; at the last step it names the class: the
-    argmax, or with ``sample_class`` a draw from the softmax whose log-probability it keeps.
-    Actions are ``"box"``: the location, or one-hot class scores at the last step.
+    under the non-detached mean and ``b_t``; at the last step (``decision_every_step``: at
+    every step, Catch's moves) it decides: the argmax, or with ``sample_class`` a draw from
+    the softmax whose log-probability and entropy it keeps. Actions are ``"box"``: the
+    location and one-hot decision scores (all -1 where no decision is made). ``rows``: the
+    rows of a larger batch it plays (a rank's share), whose draws it takes.
     """
 
     action_type = "box"
 
     def __init__(
-        self, model: RecurrentAttentionModel, num_glimpses: int, sample_class: bool = False
+        self,
+        model: RecurrentAttentionModel,
+        num_glimpses: int,
+        sample_class: bool = False,
+        decision_every_step: bool = False,
+        rows: BatchRows | None = None,
     ) -> None:
         self.model, self.num_glimpses, self.sample_class = model, num_glimpses, sample_class
+        self.decision_every_step = decision_every_step
+        self.rows = rows
         self.device = model.classifier.weight.device
         self.num_classes = model.config.num_classes
         self.generator = torch.Generator(device=self.device)
@@ -155,20 +187,34 @@ class RAMLearner:
         trace.core_state = out.state
         trace.baselines.append(out.baseline)
         trace.steps += 1
-        if trace.steps < self.num_glimpses:
-            next_location, log_prob = self.model.next_location(out, self.generator, explore=True)
+        last = trace.steps == self.num_glimpses
+        next_location = None
+        if not last:
+            next_location, log_prob = self.model.next_location(
+                out, self.generator, explore=True, rows=self.rows
+            )
             if log_prob is not None:  # None: random locations, nothing to train
                 trace.location_log_probs.append(log_prob)
-            return scores_action(next_location, None, self.num_classes), trace
+        if not (last or self.decision_every_step):
+            action = scores_action(next_location, None, self.num_classes)
+            return env_action(action, observation), trace
         trace.logits = self.model.classify(out.hidden)
-        if self.sample_class:
-            posterior = trace.logits.detach().softmax(-1)
-            drawn = torch.multinomial(posterior, 1, generator=self.generator)
-            trace.class_log_prob = trace.logits.log_softmax(-1).gather(1, drawn).squeeze(1)
-            classes = drawn.squeeze(1)
-        else:
-            classes = trace.logits.detach().argmax(-1)
-        return scores_action(None, classes, self.num_classes), trace
+        action = scores_action(next_location, self._decide(trace), self.num_classes)
+        return env_action(action, observation), trace
+
+    def _decide(self, trace: Trace) -> torch.Tensor:
+        """The class or move of each episode from ``trace.logits``: the argmax, or a draw
+        (the whole batch's, cut to ``rows``) whose log-probability and entropy go to the
+        trace."""
+        if not self.sample_class:
+            return trace.logits.detach().argmax(-1)
+        posterior = trace.logits.detach().softmax(-1)
+        rows = self.rows or BatchRows.whole(len(posterior))
+        drawn = rows.categorical(posterior, self.generator)
+        log_softmax = trace.logits.log_softmax(-1)
+        trace.decision_log_probs.append(log_softmax.gather(1, drawn[:, None]).squeeze(1))
+        trace.decision_entropy.append(-(log_softmax.exp() * log_softmax).sum(-1))
+        return drawn
 
 
 def collect_rollout(
@@ -176,41 +222,63 @@ def collect_rollout(
     env: gymnasium.vector.VectorEnv,
     seed: int,
     sample_class: bool,
+    rows: BatchRows | None = None,
 ) -> Rollout:
-    """Run one episode in each env with gradients on; see the module docstring."""
-    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class)
-    played = play(learner, env, seed)
+    """Run one episode in each env with gradients on; see the module docstring. ``rows``:
+    which rows of a larger batch the env's episodes are (a rank's share)."""
+    every_step = env.unwrapped.task.decision_every_step
+    if every_step and not sample_class:
+        raise ValueError(
+            "this env decides at every step and has no labels: its decisions must be sampled "
+            "and trained from the reward (--loss reinforce)"
+        )
+    rows = rows or BatchRows.whole(env.unwrapped.num_envs)
+    if rows.count != env.unwrapped.num_envs:
+        raise ValueError(f"{rows.count} rows for {env.unwrapped.num_envs} envs")
+    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class, every_step, rows)
+    # Env i is env rows.start + i of the whole batch: seeded as that one, it plays its episode.
+    played = play(learner, env, seed, reset_seed=seed + rows.start)
     trace, device = played.state, learner.device
     log_probs = trace.location_log_probs
     no_steps = torch.zeros(0, len(played.returns), device=device)  # random locations
+    decisions = trace.decision_log_probs
     return Rollout(
         location_log_probs=torch.stack(log_probs) if log_probs else no_steps,
         baselines=torch.stack(trace.baselines),
         logits=trace.logits,
-        class_log_prob=trace.class_log_prob,
+        decision_log_probs=torch.stack(decisions) if decisions else None,
+        decision_entropy=torch.stack(trace.decision_entropy) if decisions else None,
         rewards=torch.as_tensor(played.returns, dtype=torch.float32, device=device),
-        labels=torch.as_tensor(played.labels, device=device),
+        labels=None if played.labels is None else torch.as_tensor(played.labels, device=device),
     )
 
 
-def compute_losses(rollout: Rollout, location_weight: float = 1.0) -> Losses:
-    """The hybrid loss, or the pure policy-gradient loss when the class was sampled.
+def compute_losses(
+    rollout: Rollout, location_weight: float = 1.0, entropy_weight: float = 0.0
+) -> Losses:
+    """The hybrid loss, or the pure policy-gradient loss when the decisions were sampled.
 
     ``location_weight`` scales the REINFORCE term: its gradient, ``(l - mu) / std^2`` per
     step, is an order of magnitude larger than the cross-entropy's and mostly noise early
     on; scaled down it still trains the location network and the core, without drowning
-    the classifier's signal.
+    the classifier's signal. ``classification`` is the decisions' term: the cross-entropy,
+    or the policy gradient of the sampled class (or of Catch's moves, summed over the steps
+    as the locations' are). ``entropy_weight`` subtracts that much of the sampled decisions'
+    entropy (summed over the steps), a bonus for exploring.
     """
     rewards = rollout.rewards
     advantages = (rewards - rollout.baselines).detach()  # (T, N)
     steps = rollout.location_log_probs.shape[0]
     location = -(rollout.location_log_probs * advantages[:steps]).sum(0).mean()
     baseline = F.mse_loss(rollout.baselines, rewards.expand_as(rollout.baselines))
-    if rollout.class_log_prob is None:
+    if rollout.decision_log_probs is None:
         classification = F.cross_entropy(rollout.logits, rollout.labels)
     else:
-        classification = -(rollout.class_log_prob * advantages[-1]).mean()
+        decided = rollout.decision_log_probs.shape[0]  # the last `decided` steps
+        classification = -(rollout.decision_log_probs * advantages[-decided:]).sum(0).mean()
     total = classification + location_weight * location + baseline
+    if entropy_weight and rollout.decision_entropy is not None:
+        total = total - entropy_weight * rollout.decision_entropy.sum(0).mean()
     return Losses(total, classification, location, baseline)
 
 
@@ -220,21 +288,28 @@ def update(
     env: gymnasium.vector.VectorEnv,
     config: ReinforceConfig,
     update_index: int,
+    ranks: Ranks | None = None,
 ) -> torch.Tensor:
     """One optimiser step on ``batch_size`` episodes; returns the detached stats row
-    ``(loss, classification, location, baseline, accuracy)`` averaged over the batch."""
+    ``(loss, classification, location, baseline, accuracy)`` averaged over the batch (over
+    this rank's share of it, under torchrun)."""
+    ranks = ranks or Ranks.single()
     rollouts = config.rollouts_per_update()
+    rows = ranks.rows(config.num_envs or config.batch_size)
     precision = resolve_precision(config.precision, config.device, config.core)
     optimizer.zero_grad(set_to_none=True)
     stats = torch.zeros(5)
     for part in range(rollouts):
         seed = derive_seed(config.seed, update_index, part)
         with autocast(precision, config.device):
-            rollout = collect_rollout(model, env, seed, sample_class=config.loss == "reinforce")
-        losses = compute_losses(rollout, config.location_weight)
+            rollout = collect_rollout(
+                model, env, seed, sample_class=config.loss == "reinforce", rows=rows
+            )
+        losses = compute_losses(rollout, config.location_weight, config.entropy_weight)
         (losses.total / rollouts).backward()
         row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()
         stats += row / rollouts
+    ranks.average_gradients(model.parameters())  # equal shares: the whole batch's gradient
     optimizer.step()
     return stats
 
@@ -285,28 +360,28 @@ def make_optimizer(
         return adam(model.parameters(), **options)
 
 
-def default_threads() -> int:
-    """All cores up to 4: the model's matrices are too small to gain from more."""
-    return min(4, os.cpu_count() or 1)
-
-
 def train(
     config: ReinforceConfig,
     out_dir: str | os.PathLike,
     resume: bool = False,
     progress_bar: bool = True,
 ) -> dict[str, Any]:
-    """Train (or carry on training) in ``out_dir``; returns a summary of the run."""
+    """Train (or carry on training) in ``out_dir``; returns a summary of the run. Under
+    torchrun, every rank runs this; rank 0 alone writes to ``out_dir``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(config.threads or default_threads())
+    launch = Launch.from_environment()
+    ranks = join(config.device, out_dir / RUN_FILE, launch)
+    if ranks.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads or launch.default_threads())
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     random.seed(config.seed)
 
     precision = resolve_precision(config.precision, config.device, config.core)
-    print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
-    env = make_train_env(config)
+    if ranks.is_main:
+        print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
+    env = make_train_env(config, config.envs_per_rank(ranks.world_size))
     val_env = make_eval_env(
         config.env_id, "validation", config.eval_batch_size, **config.env_kwargs()
     )
@@ -320,25 +395,39 @@ def train(
         _load_state(model, optimizer, checkpoint)
         progress = Progress(**checkpoint["progress"])
         restore_rng_states(checkpoint["rng"])
+    per_process = {"threads"}  # settings that may differ between ranks
+    run_settings = {k: v for k, v in config.to_dict().items() if k not in per_process}
+    ranks.check_same({**run_settings, "resolved_precision": precision})
+    ranks.broadcast_parameters(model)
 
-    images_per_update = config.batch_size
+    images_per_update = config.batch_size  # episodes: images, or Catch's games
     num_images = env.unwrapped.num_images
+    catch = env.unwrapped.task.decision_every_step
+    unit, scored = ("game", "catch rate") if catch else ("img", "accuracy")
     updates_per_epoch = math.ceil(num_images / images_per_update)
     total_updates = config.epochs * updates_per_epoch
     if config.max_images is not None:
         total_updates = min(total_updates, math.ceil(config.max_images / images_per_update))
     budget_seconds = None if config.train_minutes is None else 60.0 * config.train_minutes
     images_done = progress.updates * images_per_update
-    metrics = MetricsLog(
-        out_dir / "metrics.csv", METRIC_FIELDS, keep=lambda row: int(row["images"]) <= images_done
-    )
+    metrics = writer = None
+    if ranks.is_main:  # rank 0 alone writes the run's files
+        metrics = MetricsLog(
+            out_dir / "metrics.csv",
+            METRIC_FIELDS,
+            keep=lambda row: int(row["images"]) <= images_done,
+        )
+        writer = _tensorboard_writer(out_dir)
     steps_per_image = env.unwrapped.num_glimpses  # env steps: every episode is T steps
     curve = None
-    if config.curve_every is not None:
-        curve = LearningCurve(out_dir, config.curve_every, images_done * steps_per_image)
-    writer = _tensorboard_writer(out_dir)
+    if config.curve_every is not None:  # every rank scores its share; rank 0 writes
+        curve = LearningCurve(
+            out_dir, config.curve_every, images_done * steps_per_image, write=ranks.is_main
+        )
 
     def save(name: str) -> None:
+        if not ranks.is_main:
+            return
         save_checkpoint(
             out_dir / name,
             {
@@ -357,14 +446,15 @@ def train(
     def end_of_period(epoch_stats: list[torch.Tensor], images_per_second: float) -> None:
         """Validate, checkpoint, and log one row (an epoch, or the part run before a stop)."""
         scorer = RAMPolicy(model, precision=precision)
-        result = evaluate(scorer, val_env, seed=config.seed, split="validation")
+        result = evaluate(scorer, val_env, seed=config.seed, split="validation", shard=ranks)
         clock()
         progress.last_val_accuracy = result.accuracy
         if result.accuracy > progress.best_val_accuracy:
             progress.best_val_accuracy = result.accuracy
             save("best.pt")
         save(RUN_FILE)
-        loss, classification, location, baseline, accuracy = torch.stack(epoch_stats).mean(0)
+        period_stats = ranks.mean(torch.stack(epoch_stats).mean(0))  # over the whole batches
+        loss, classification, location, baseline, accuracy = period_stats
         row = {
             "epoch": math.ceil(progress.updates / updates_per_epoch),
             "images": progress.updates * images_per_update,
@@ -378,7 +468,8 @@ def train(
             "val_accuracy": result.accuracy,
             "images_per_second": round(images_per_second, 1),
         }
-        metrics.append(row)
+        if metrics is not None:
+            metrics.append(row)
         if writer is not None:
             for key, value in row.items():
                 writer.add_scalar(key, value, row["images"])
@@ -388,10 +479,10 @@ def train(
     bar = tqdm(
         total=total_updates * images_per_update,
         initial=progress.updates * images_per_update,
-        unit="img",
+        unit=unit,
         unit_scale=True,
         dynamic_ncols=True,
-        disable=not progress_bar,
+        disable=not (progress_bar and ranks.is_main),
         desc=f"{config.env_id} reinforce",
     )
     if progress.best_val_accuracy >= 0:
@@ -406,25 +497,26 @@ def train(
     with StopRequest() as stop:
         model.train()
         while progress.updates < total_updates:
-            if stop.requested:
-                stop_reason = f"stopped by {stop.requested}"
+            # Every rank decides alike: on the slowest clock, and to stop if any was asked.
+            seconds, stopping = ranks.max(progress.train_seconds, float(bool(stop.requested)))
+            if stopping:
+                stop_reason = f"stopped by {stop.requested or 'a signal to another rank'}"
                 break
-            if budget_seconds is not None and progress.train_seconds >= budget_seconds:
+            if budget_seconds is not None and seconds >= budget_seconds:
                 stop_reason = "time budget used"
                 break
             run_fraction = progress.updates / total_updates
             if budget_seconds is not None:
-                run_fraction = max(run_fraction, progress.train_seconds / budget_seconds)
+                run_fraction = max(run_fraction, seconds / budget_seconds)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, run_fraction)
-            epoch_stats.append(update(model, optimizer, env, config, progress.updates))
+            epoch_stats.append(update(model, optimizer, env, config, progress.updates, ranks))
             progress.updates += 1
             clock()
             steps = progress.updates * images_per_update * steps_per_image
             if curve is not None and curve.due(steps):
-                scored = evaluate(
-                    RAMPolicy(model, precision=precision), val_env, seed=config.seed
-                ).accuracy
+                scorer = RAMPolicy(model, precision=precision)
+                scored = evaluate(scorer, val_env, seed=config.seed, shard=ranks).accuracy
                 clock()
                 curve.record(steps, progress.train_seconds / 60.0, scored)
             period_images += images_per_update
@@ -440,12 +532,14 @@ def train(
         writer.close()
     env.close()
     val_env.close()
+    ranks.leave()
     images, minutes = progress.updates * images_per_update, progress.train_seconds / 60.0
     return {
         "stop_reason": stop_reason,
         "text": (
-            f"{stop_reason}: {images} images in {minutes:.1f} min; validation accuracy last "
-            f"{progress.last_val_accuracy:.2f}%, best {progress.best_val_accuracy:.2f}%"
+            f"{stop_reason}: {images} {'games' if catch else 'images'} in {minutes:.1f} min; "
+            f"validation {scored} last {progress.last_val_accuracy:.2f}%, best "
+            f"{progress.best_val_accuracy:.2f}%"
         ),
         "checkpoint": str(out_dir / "best.pt"),
         "precision": precision,

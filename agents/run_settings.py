@@ -72,6 +72,11 @@ class RunSettings:
         metavar="STEPS",
     )
 
+    def with_task_defaults(self, typed: set[str]) -> RunSettings:
+        """The config with its task's own defaults for the settings not typed (none here; an
+        algorithm's config may have some, e.g. REINFORCE's for Catch)."""
+        return self
+
     def env_kwargs(self) -> dict[str, Any]:
         """The env settings this run overrides (the others stay the registered ones)."""
         overrides = {name: getattr(self, name) for name in ENV_SETTINGS}

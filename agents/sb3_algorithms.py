@@ -355,8 +355,13 @@ def train_sb3(
     transform = make_observation_transform(spec, env.observation_space, num_glimpses)
     if transform is not None:
         env = TransformedVecEnv(env, transform)
-    params = {**spec.hyperparams, **(hyperparams or {})}
-    policy_kwargs = {**spec.load_policy_kwargs(), **params.pop("policy_kwargs", {})}
+    task_params, given = spec.hyperparams_for(env_id), dict(hyperparams or {})
+    policy_kwargs = {
+        **spec.load_policy_kwargs(),
+        **task_params.pop("policy_kwargs", {}),
+        **given.pop("policy_kwargs", {}),
+    }
+    params = {**task_params, **given}
     if spec.rollout_episodes is not None and "n_steps" not in params:
         params["n_steps"] = spec.rollout_episodes * num_glimpses
     if "batch_size" in params and "n_steps" in params and "batch_size" not in (hyperparams or {}):

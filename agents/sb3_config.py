@@ -115,14 +115,24 @@ class SB3Config(RunSettings):
         )
         settings = ", ".join(f"{key}={value!r}" for key, value in spec.hyperparams.items())
         policy = ", ".join(f"{key}={value!r}" for key, value in spec.policy_kwargs.items())
+        tasks = "".join(
+            f" On {env_id}: {', '.join(f'{key}={value!r}' for key, value in changes.items())}."
+            for env_id, changes in spec.task_hyperparams.items()
+        )
         return (
             f"{algo}: {spec.summary}. Its settings (change them with --hyperparams JSON, or "
             f"{flags}): {settings}; policy {spec.policy_name}({policy}); {spec.num_envs} envs, "
             f"{spec.default_timesteps:,} steps unless --total-timesteps or --train-minutes."
+            f"{tasks}"
         )
 
-    def validate(self) -> None:
-        """``ValueError`` naming what cannot run."""
+    def validate(self, world_size: int = 1) -> None:
+        """``ValueError`` naming what cannot run (SB3 trains in one process)."""
+        if world_size > 1:
+            raise ValueError(
+                f"--algo {self.algo} trains in one process, not over the {world_size} ranks "
+                "torchrun started; run it without torchrun (--algo reinforce runs on several)"
+            )
         get_spec(self.algo)
         self.resolved_action_type()
         self.overrides()

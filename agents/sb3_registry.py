@@ -45,6 +45,8 @@ class AlgorithmSpec:
     observation_transform: str | None = None  # "module:Class": what the model sees instead
     memory: str = "none"  # what the policy remembers of the episode's earlier glimpses
     label_setting: str | None = None  # the hyper-parameter that, > 0, trains on the label
+    # env id -> hyper-parameters that replace the defaults above on that task (Catch)
+    task_hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def default_action_type(self) -> str:
@@ -78,6 +80,11 @@ class AlgorithmSpec:
         if self.observation_transform is None:
             return None
         return load_object(self.observation_transform)
+
+    def hyperparams_for(self, env_id: str) -> dict[str, Any]:
+        """The hyper-parameters on ``env_id``: the defaults with the task's own in place
+        (a ``policy_kwargs`` entry holds the task's changes to ``policy_kwargs``)."""
+        return {**self.hyperparams, **self.task_hyperparams.get(env_id, {})}
 
     def load_policy_kwargs(self) -> dict[str, Any]:
         """``policy_kwargs`` with its ``"module:Class"`` strings imported."""
@@ -208,6 +215,13 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             ram_core=True,
             memory=_RAM_CORE,
             label_setting="supervised_coef",
+            # Catch has no label: the moves of every step learn by PPO, the paper's LSTM core
+            task_hyperparams={
+                "GlimpseCatch-v0": dict(
+                    supervised_coef=0.0,
+                    policy_kwargs=dict(core="lstm", classify_steps="all"),
+                )
+            },
             summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
         ),
         *_FEED_FORWARD,

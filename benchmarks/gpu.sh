@@ -7,6 +7,7 @@
 #   MINUTES=7 DEADLINE_S=520 bash benchmarks/gpu.sh train-runs \
 #       "base-s0 --seed 0" "wd0.1-s0 --weight-decay 0.1 --seed 0" ...
 #   bash benchmarks/gpu.sh pack RUNS OUT [LIMIT_MB]
+#   [DEVICE=cuda BATCHES="512 1024"] bash benchmarks/gpu.sh env-speed
 #   bash benchmarks/gpu.sh help
 #
 # prepare: the machine has no network, so the Python packages it lacks travel as wheels in
@@ -39,6 +40,14 @@
 #
 # pack: pack each run folder under RUNS into OUT as one tar, within the device tool's return
 # limit (what paper-rows does at its end; see pack_runs below).
+#
+# env-speed: the torch env against the numpy env on the GPU (about five minutes). First the
+# torch env's tests run with it on $DEVICE (tests/test_torch_env.py: the numpy env's
+# glimpses, episodes and infos, there; skipped, and said so, where pytest is missing); then
+# two tables: env steps/s of every registered id at 1024 envs (benchmarks/env_speed.py
+# --device), and the trainer's images/s on the cluttered 100x100 task with the LSTM core at
+# each batch size of $BATCHES (benchmarks/torch_env_train_speed.py). All of it also goes to
+# $OUT/env-speed.md (default OUT=/tmp/gpu-env-speed-out).
 #
 # Sourced (`source benchmarks/gpu.sh`, as the tests do), the script only defines its
 # functions; run, it runs the one command it is given.
@@ -203,12 +212,13 @@ pack_runs() {
 
 # ---- Commands -------------------------------------------------------------------------------
 
-# prepare: download the wheels of the packages a bare GPU machine lacks into .whl/ and export
-# MNIST as IDX files into .devdata/mnist/, with the project's venv active.
+# prepare: download the wheels of the packages a bare GPU machine lacks into .whl/ (pytest and
+# its own among them, for env-speed's tests on the GPU) and export MNIST as IDX files into
+# .devdata/mnist/, with the project's venv active.
 prepare() {
     local pkgs
     pkgs=$(python -m pip list --format=freeze 2>/dev/null |
-        grep -iE '^(gymnasium|farama-notifications|stable.baselines3|sb3.contrib)==')
+        grep -iE '^(gymnasium|farama-notifications|stable.baselines3|sb3.contrib)==|^(pytest|iniconfig|pluggy|packaging|pygments)==')
     [[ -n $pkgs ]] || { echo "activate the project's venv first" >&2; exit 1; }
     # shellcheck disable=SC2086  # one word per package
     python -m pip download -q --no-deps -d .whl $pkgs || exit 1
@@ -341,6 +351,31 @@ train_runs() {
     ls -la "$OUT"
 }
 
+# env_speed: the env-speed command (see the top).
+env_speed() {
+    DEVICE=${DEVICE:-cuda}
+    BATCHES=${BATCHES:-512 1024}
+    OUT=${OUT:-/tmp/gpu-env-speed-out}
+    mkdir -p "$OUT"
+    setup_machine
+    {
+        if python3 -c "import pytest" 2>/dev/null; then
+            RAM_ENV_TEST_DEVICE=$DEVICE python3 -m pytest -q -p no:cacheprovider \
+                tests/test_torch_env.py 2>&1 | tail -15
+            (( PIPESTATUS[0] == 0 )) || return 1
+        else
+            echo "pytest is not installed here: the torch env's tests on $DEVICE are skipped"
+        fi
+        echo
+        python3 -m benchmarks.env_speed --device "$DEVICE" || return 1
+        echo
+        # shellcheck disable=SC2086  # one word per batch size
+        python3 -m benchmarks.torch_env_train_speed --device "$DEVICE" --threads 1 \
+            --batch-size $BATCHES || return 1
+    } | tee "$OUT/env-speed.md"
+    return "${PIPESTATUS[0]}"
+}
+
 # ---- Entry point ----------------------------------------------------------------------------
 
 usage() {
@@ -359,6 +394,10 @@ usage: bash benchmarks/gpu.sh COMMAND [ARGS...]
                               OUT=/tmp/gpu-train-out RUNS=runs/gpu-train)
   pack RUNS OUT [LIMIT_MB]    one tar per run under RUNS into OUT, within LIMIT_MB
                               (default 60) and 8 files
+  env-speed                   the torch env's tests on the GPU, then the torch env against
+                              the numpy env: env steps/s of every id, and the trainer's
+                              images/s (cluttered 100x100, LSTM)
+                              (DEVICE=cuda BATCHES="512 1024" OUT=/tmp/gpu-env-speed-out)
   help                        this text
 
 Both training commands give each run $(nproc) / runs env threads unless RAM_ENV_THREADS is
@@ -387,6 +426,10 @@ main() {
         pack)
             (( $# == 2 || $# == 3 )) || usage_error "pack: give RUNS OUT [LIMIT_MB]"
             pack_runs "$@"
+            ;;
+        env-speed)
+            (( $# == 0 )) || usage_error "env-speed takes no arguments (set DEVICE, BATCHES)"
+            env_speed
             ;;
         help | -h | --help) usage ;;
         "") usage_error "give a command" ;;

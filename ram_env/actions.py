@@ -12,7 +12,9 @@ Bad actions raise ``ValueError`` naming the problem instead of failing deep insi
 * ``"discrete"``: ``Discrete(G * G * K)``: the same triple flattened as
   ``(column * G + row) * K + label``, for DQN.
 
-Continuous locations outside ``[-1, 1]`` are clipped to it.
+Continuous locations outside ``[-1, 1]`` are clipped to it. The decision need not be a
+class: ``GlimpseCatch-v0`` uses the same encodings with K = 3 paddle moves, its ``"dict"``
+key named ``move`` (``decision_key``).
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ from gymnasium import spaces
 ACTION_TYPES = ("box", "dict", "multidiscrete", "discrete")
 
 
-def action_space(action_type: str, num_classes: int, grid_size: int) -> spaces.Space:
-    """The single-env action space of an encoding."""
+def action_space(
+    action_type: str, num_classes: int, grid_size: int, decision_key: str = "label"
+) -> spaces.Space:
+    """The single-env action space of an encoding (``decision_key``: the ``"dict"`` key of
+    the class or move)."""
     if action_type == "box":
         return spaces.Box(-1.0, 1.0, (2 + num_classes,), np.float32)
     if action_type == "dict":
         return spaces.Dict(
-            location=spaces.Box(-1.0, 1.0, (2,), np.float32), label=spaces.Discrete(num_classes)
+            {
+                "location": spaces.Box(-1.0, 1.0, (2,), np.float32),
+                decision_key: spaces.Discrete(num_classes),
+            }
         )
     if action_type == "multidiscrete":
         return spaces.MultiDiscrete([grid_size, grid_size, num_classes])
@@ -42,9 +50,15 @@ def action_space(action_type: str, num_classes: int, grid_size: int) -> spaces.S
 
 
 class ActionDecoder:
-    """Checks and decodes actions of one encoding, singly or in batches."""
+    """Checks and decodes actions of one encoding, singly or in batches.
 
-    def __init__(self, action_type: str, num_classes: int, grid_size: int) -> None:
+    ``num_classes`` is the number of decisions (classes, or moves); ``decision_key`` names
+    the decision in ``"dict"`` actions and in error messages.
+    """
+
+    def __init__(
+        self, action_type: str, num_classes: int, grid_size: int, decision_key: str = "label"
+    ) -> None:
         if action_type not in ACTION_TYPES:
             raise ValueError(f"unknown action_type {action_type!r}; choose one of {ACTION_TYPES}")
         if grid_size < 2:
@@ -52,7 +66,8 @@ class ActionDecoder:
         self.action_type = action_type
         self.num_classes = num_classes
         self.grid_size = grid_size
-        self.space = action_space(action_type, num_classes, grid_size)
+        self.decision_key = decision_key
+        self.space = action_space(action_type, num_classes, grid_size, decision_key)
         self._grid = np.linspace(-1.0, 1.0, grid_size)
 
     def decode_one(self, action) -> tuple[tuple[float, float], int]:
@@ -72,18 +87,19 @@ class ActionDecoder:
             scores = _real_array(action, "action", lead + (2 + self.num_classes,))
             locations, predictions = scores[..., :2], np.argmax(scores[..., 2:], axis=-1)
         elif self.action_type == "dict":
-            if not isinstance(action, Mapping) or set(action) != {"location", "label"}:
+            key = self.decision_key
+            if not isinstance(action, Mapping) or set(action) != {"location", key}:
                 raise ValueError(
                     "a 'dict' action must be a mapping with exactly the keys 'location' and "
-                    f"'label', got {action!r}"
+                    f"{key!r}, got {action!r}"
                 )
             locations = _real_array(action["location"], "action['location']", lead + (2,))
-            predictions = _integer_array(action["label"], "action['label']", lead, self.num_classes)
+            predictions = _integer_array(action[key], f"action[{key!r}]", lead, self.num_classes)
         elif self.action_type == "multidiscrete":
             triple = _integer_array(action, "action", lead + (3,), None)
             highs = (self.grid_size, self.grid_size, self.num_classes)
             for axis, (name, high) in enumerate(
-                zip(("column", "row", "label"), highs, strict=True)
+                zip(("column", "row", self.decision_key), highs, strict=True)
             ):
                 _check_range(triple[..., axis], f"action {name}", high)
             locations = self._grid[triple[..., :2]]

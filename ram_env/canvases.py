@@ -25,7 +25,7 @@ STREAM_IMAGE = 0
 STREAM_FIRST_LOCATION = 1  # two streams: x, y
 STREAM_DIGIT_POSITION = 3  # two streams: row, col
 STREAM_CLUTTER = 5  # five streams per clutter piece: source, crop row/col, paste row/col
-_STREAMS_PER_CLUTTER = 5
+STREAMS_PER_CLUTTER = 5
 CANVAS_VERSION = 1  # part of the cache file names: bump it when canvases change
 
 
@@ -38,7 +38,7 @@ class CanvasSpec:
     clutter_size: int = 8
 
     def num_streams(self) -> int:
-        return STREAM_CLUTTER + _STREAMS_PER_CLUTTER * self.num_clutter
+        return STREAM_CLUTTER + STREAMS_PER_CLUTTER * self.num_clutter
 
 
 DATASETS: dict[str, CanvasSpec] = {
@@ -95,13 +95,16 @@ class CanvasSource:
         if fixed and not self.is_identity:
             self._fixed = self._load_or_make_fixed(name, cache_dir)
 
+    @property
+    def unchanging(self) -> np.ndarray | None:
+        """Every image's canvas when canvases don't change between episodes (the images
+        themselves, or the fixed validation/test canvases), else None (not copied)."""
+        return self.images if self.is_identity else self._fixed
+
     def fixed_or_identity(self, image_index: np.ndarray) -> np.ndarray | None:
         """The canvases of these images when they don't change between episodes, else None."""
-        if self.is_identity:
-            return self.images[image_index]
-        if self._fixed is not None:
-            return self._fixed[image_index]
-        return None
+        unchanging = self.unchanging
+        return None if unchanging is None else unchanging[image_index]
 
     def compose(
         self, u: np.ndarray, image_index: np.ndarray, out: np.ndarray | None = None, margin: int = 0
@@ -133,7 +136,7 @@ class CanvasSource:
         crop_offsets = (np.arange(size) * image_w)[:, None] + np.arange(size)
         paste_offsets = (np.arange(size) * out_w)[:, None] + np.arange(size)
         for piece in range(self.spec.num_clutter):
-            s = STREAM_CLUTTER + _STREAMS_PER_CLUTTER * piece
+            s = STREAM_CLUTTER + STREAMS_PER_CLUTTER * piece
             other = counter_rng.integers(u[:, s], self.num_images - 1)
             other += other >= image_index  # never the episode's own digit
             crop_r = counter_rng.integers(u[:, s + 1], image_h - size + 1)

@@ -73,6 +73,8 @@ class TaskSettings:
 class GlimpseTask:
     """Everything fixed about a glimpse-classification task, built from its settings."""
 
+    decision_every_step = False  # only the last action's class is scored (Catch: every move)
+
     def __init__(self, settings: TaskSettings) -> None:
         _check_settings(settings)
         self.settings = settings

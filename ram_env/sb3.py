@@ -4,13 +4,15 @@ SB3 speaks its own vector-env protocol (``stable_baselines3.common.vec_env.VecEn
 ``step`` returns ``(obs, rewards, dones, infos)`` with ``infos`` a list of dicts, an ended
 env is reset at once and its last observation is put in
 ``infos[i]["terminal_observation"]``. ``SB3VecEnv`` speaks it on top of a
-``GlimpseVectorEnv`` made with ``autoreset_mode=AutoresetMode.SAME_STEP``, which already
-works that way on whole batches; the only per-env Python loop builds the info dicts of the
-envs whose episode just ended.
+``GlimpseVectorEnv`` (or ``CatchVectorEnv``) made with
+``autoreset_mode=AutoresetMode.SAME_STEP``, which already works that way on whole
+batches; the only per-env Python loop builds the info dicts of the envs whose episode just
+ended.
 
 At an episode's end ``infos[i]`` holds ``terminal_observation``, ``TimeLimit.truncated``
-(always False: episodes end by termination only), ``label``, ``prediction``,
-``is_success`` and ``episode`` (``{"r": return, "l": length, "t": seconds since the env
+(always False: episodes end by termination only), the vector env's end infos (``label``,
+``prediction`` and ``is_success``; for Catch ``ball_column``, ``paddle_column`` and
+``is_success``) and ``episode`` (``{"r": return, "l": length, "t": seconds since the env
 was made}``, what ``VecMonitor`` would add), so SB3 logs ``rollout/ep_rew_mean``,
 ``rollout/ep_len_mean`` and ``rollout/success_rate`` without further wrapping (wrapping in
 ``VecMonitor`` anyway is harmless: it recomputes the same statistics).
@@ -63,7 +65,9 @@ class SB3VecEnv(VecEnv):
 
     def __init__(self, venv: GlimpseVectorEnv) -> None:
         if not isinstance(venv, GlimpseVectorEnv):
-            raise TypeError(f"SB3VecEnv wraps a GlimpseVectorEnv, got {type(venv).__name__}")
+            raise TypeError(
+                f"SB3VecEnv wraps a GlimpseVectorEnv (or CatchVectorEnv), got {type(venv).__name__}"
+            )
         if venv.autoreset_mode != AutoresetMode.SAME_STEP:
             raise ValueError(
                 "SB3VecEnv needs a GlimpseVectorEnv made with autoreset_mode=AutoresetMode."
@@ -114,13 +118,12 @@ class SB3VecEnv(VecEnv):
         """Fill in the info dicts of the envs whose episode ended, as SB3 expects."""
         final = vector_infos["final_obs"]
         elapsed = round(time.time() - self._t_start, 6)
+        ends = [key for key in vector_infos if not key.startswith("_") and key != "final_obs"]
         for i in np.flatnonzero(dones):
             infos[i] = {
                 "terminal_observation": {key: value[i] for key, value in final.items()},
                 "TimeLimit.truncated": bool(time_limited[i]),
-                "label": int(vector_infos["label"][i]),
-                "prediction": int(vector_infos["prediction"][i]),
-                "is_success": bool(vector_infos["is_success"][i]),
+                **{key: vector_infos[key][i].item() for key in ends},
                 "episode": {"r": float(self._returns[i]), "l": int(self._lengths[i]), "t": elapsed},
             }
         self._returns[dones] = 0.0

@@ -12,13 +12,21 @@ episodes at a time. Image ``j`` starts at the first location drawn from seed
 ``state`` is ``None`` at each episode's first step and whatever the policy returned after,
 and ``action`` is a batch in the env's action space for its ``action_type``. The env's own
 verdict at the last step (its ``is_success``) is what counts.
+
+``GlimpseCatch-v0`` is scored the same way: every game of the split once (game ``j`` is
+``reset(options={"image_index": j})``), ``accuracy`` the share of balls caught, in %, and
+``per_class_accuracy`` empty (Catch has no classes).
+
+Several processes can score a split together (``shard=``): each plays every ``world_size``-th
+batch, from its ``rank``-th, and their counts are summed, so the score is the one a single
+process gets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import gymnasium
 import numpy as np
@@ -49,7 +57,8 @@ class GlimpseSummary:
 @dataclass(frozen=True)
 class Evaluation:
     """A policy's score on ``n`` canvases of ``split`` of ``env_id``: accuracy and error in
-    %, accuracy per class (``None`` for a class with no canvas), where it looked."""
+    %, accuracy per class (``None`` for a class with no canvas; empty for Catch, whose
+    accuracy is its catch rate), where it looked."""
 
     env_id: str
     split: str
@@ -61,6 +70,17 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class Shard(Protocol):
+    """This process's part in scoring a split with others (e.g. the ranks of
+    ``torch.distributed``): it plays batches ``rank``, ``rank + world_size``, ... and
+    ``sum`` adds an array element-wise over all the processes, each of them calling it."""
+
+    rank: int
+    world_size: int
+
+    def sum(self, values: np.ndarray) -> np.ndarray: ...
 
 
 def make_eval_env(env_id: str, split: str, num_envs: int, **env_kwargs: Any) -> gymnasium.Env:
@@ -96,12 +116,14 @@ def path_batches(
     paths: int,
     seed: int,
     num_images: int | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[PathBatch]:
     """Every image of the env's split (its first ``num_images``) ``paths`` times, a batch of
-    ``num_envs`` at a time."""
+    ``num_envs`` at a time; with ``shard``, only that shard's batches."""
     num_envs, total = env.unwrapped.num_envs, env.unwrapped.num_images
     num_images = total if num_images is None else min(num_images, total)
-    for start in range(0, num_images, num_envs):
+    first, step = (0, 1) if shard is None else (shard.rank, shard.world_size)
+    for start in range(first * num_envs, num_images, step * num_envs):
         image_index = np.arange(start, start + num_envs) % total
         valid = min(num_envs, num_images - start)
         for path in range(paths):
@@ -114,7 +136,10 @@ def path_batches(
 
 
 def _first_rows(batch: Any, count: int) -> Any:
-    """The first ``count`` rows of a batch: an array, or a dict of arrays (``dict`` actions)."""
+    """The first ``count`` rows of a batch: an array, or a dict of arrays (``dict`` actions),
+    or None (a Catch episode's labels)."""
+    if batch is None:
+        return None
     if isinstance(batch, dict):
         return {key: value[:count] for key, value in batch.items()}
     return batch[:count]
@@ -149,8 +174,11 @@ def score(
     *,
     seed: int = 0,
     num_images: int | None = None,
+    shard: Shard | None = None,
 ) -> Evaluation:
-    """``evaluate`` on a glimpse vector env made by the caller (autoreset disabled)."""
+    """``evaluate`` on a glimpse vector env made by the caller (autoreset disabled); with
+    ``shard``, this process's part of a split scored by several (the result is the whole
+    split's, in every process)."""
     unwrapped = env.unwrapped
     if hasattr(policy, "check_observation_space"):
         policy.check_observation_space(env.single_observation_space)
@@ -158,22 +186,30 @@ def score(
     if num_images is not None and (isinstance(num_images, bool) or num_images < 1):
         raise ValueError(f"num_images must be a positive int or None, got {num_images!r}")
     n = total if num_images is None else min(int(num_images), total)
-    num_classes, num_glimpses = unwrapped.num_classes, unwrapped.num_glimpses
+    num_glimpses = unwrapped.num_glimpses
+    num_classes = getattr(unwrapped.task, "num_classes", 0)  # Catch: no classes
     correct_by_class = np.zeros(num_classes, dtype=np.int64)
     count_by_class = np.zeros(num_classes, dtype=np.int64)
+    correct = np.zeros(1, dtype=np.int64)
     location_sum = np.zeros((num_glimpses, 2))
     jump_sum = np.zeros(max(num_glimpses - 1, 0))
     heatmap = np.zeros((HEATMAP_CELLS, HEATMAP_CELLS), dtype=np.int64)
-    for batch in path_batches(policy, env, 1, seed, n):
+    for batch in path_batches(policy, env, 1, seed, n, shard):
         played = batch.played
-        count_by_class += np.bincount(played.labels, minlength=num_classes)
-        correct_by_class += np.bincount(played.labels[played.correct], minlength=num_classes)
+        correct += int(played.correct.sum())
+        if num_classes:
+            count_by_class += np.bincount(played.labels, minlength=num_classes)
+            correct_by_class += np.bincount(played.labels[played.correct], minlength=num_classes)
         locations = played.locations  # (T, batch, 2)
         location_sum += locations.sum(axis=1)
         jump_sum += np.linalg.norm(np.diff(locations, axis=0), axis=-1).sum(axis=1)
         cells = np.clip(((locations + 1.0) / 2.0 * HEATMAP_CELLS).astype(int), 0, HEATMAP_CELLS - 1)
         np.add.at(heatmap, (cells[..., 1].ravel(), cells[..., 0].ravel()), 1)
-    accuracy = round(100.0 * int(correct_by_class.sum()) / n, 4)
+    if shard is not None:
+        correct_by_class, count_by_class, location_sum, jump_sum, heatmap, correct = summed(
+            shard, [correct_by_class, count_by_class, location_sum, jump_sum, heatmap, correct]
+        )
+    accuracy = round(100.0 * int(correct[0]) / n, 4)
     per_class = [
         round(100.0 * int(right) / int(count), 4) if count else None
         for right, count in zip(correct_by_class, count_by_class, strict=True)
@@ -192,3 +228,18 @@ def score(
         per_class_accuracy=per_class,
         glimpses=glimpses,
     )
+
+
+def summed(shard: Shard, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Each array summed over the shards, in one call of ``shard.sum`` (float64, exact for
+    counts below 2**53), returned with its own shape and dtype."""
+    flat = np.concatenate([np.asarray(array, dtype=np.float64).ravel() for array in arrays])
+    total = np.asarray(shard.sum(flat), dtype=np.float64)
+    if total.shape != flat.shape:
+        raise ValueError(f"shard.sum returned shape {total.shape} for {flat.shape}")
+    parts, offset = [], 0
+    for array in arrays:
+        part = total[offset : offset + array.size].reshape(array.shape)
+        parts.append((part.round() if array.dtype.kind in "iub" else part).astype(array.dtype))
+        offset += array.size
+    return parts

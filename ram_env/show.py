@@ -13,7 +13,7 @@ from ram_env.render import record_episode, save_episode
 def main(argv: list[str] | None = None) -> int:
     """``python -m ram_env.show ID --out episode.gif``: one random-policy episode."""
     parser = argparse.ArgumentParser(description="Write a GIF/PNG of one random-policy episode.")
-    parser.add_argument("env_id", nargs="?", default="GlimpseMNIST-v0", choices=ram_env.ENV_IDS)
+    parser.add_argument("env_id", nargs="?", default="GlimpseMNIST-v0", choices=ram_env.ALL_ENV_IDS)
     parser.add_argument("--out", default="episode.gif", help="a .gif or .png path")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", default="test", choices=("train", "validation", "test"))

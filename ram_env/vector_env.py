@@ -1,4 +1,8 @@
-"""``GlimpseVectorEnv``: N glimpse episodes advanced together with numpy, no per-env loop."""
+"""``GlimpseVectorEnv``: N glimpse episodes advanced together with numpy, no per-env loop.
+
+``make_glimpse_vector_env`` is what ``gymnasium.make_vec`` calls: this env, or with
+``device=`` the torch env of ``ram_env.torch_vector_env``.
+"""
 
 from __future__ import annotations
 
@@ -48,34 +52,47 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         **task_kwargs,
     ) -> None:
-        if (
-            isinstance(num_envs, bool)
-            or not isinstance(num_envs, (int, np.integer))
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
-        try:
-            autoreset_mode = AutoresetMode(autoreset_mode)
-        except ValueError as error:
-            choices = [mode.value for mode in AutoresetMode]
-            raise ValueError(
-                f"autoreset_mode must be one of {choices}, got {autoreset_mode!r}"
-            ) from error
-        if task_kwargs.pop("render_mode", None) is not None:
-            raise ValueError(
-                "GlimpseVectorEnv does not render; use GlimpseEnv(render_mode='rgb_array')"
-            )
-        self.task = GlimpseTask(TaskSettings.from_kwargs("GlimpseVectorEnv", **task_kwargs))
-        self.num_envs = int(num_envs)
-        self.autoreset_mode = autoreset_mode
-        self.metadata = {**self.metadata, "autoreset_mode": autoreset_mode}
+        if "device" in task_kwargs:
+            raise TypeError(self._no_device)
+        self.num_envs, self.autoreset_mode = check_vector_arguments(
+            type(self).__name__, num_envs, autoreset_mode, task_kwargs, self.single_env_name
+        )
+        self.task = self._make_task(task_kwargs)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         self.single_observation_space = self.task.observation_space
         self.single_action_space = self.task.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._batch = EpisodeBatch(self.task, self.num_envs)
+        self._batch = self._make_batch()
         self._ended = np.ones(self.num_envs, dtype=bool)  # episodes that need a reset
         self._started = False
+
+    single_env_name = "GlimpseEnv"  # the single env this one batches (for messages)
+    _no_device = (
+        "GlimpseVectorEnv is the numpy env and takes no device; "
+        "gymnasium.make_vec(id, num_envs=N, device=...) makes the torch env"
+    )
+
+    def _make_task(self, task_kwargs: dict[str, Any]) -> GlimpseTask:
+        """The task from the env's keyword arguments (a subclass plays another task)."""
+        return GlimpseTask(TaskSettings.from_kwargs(type(self).__name__, **task_kwargs))
+
+    def _make_batch(self) -> EpisodeBatch:
+        """The state of ``num_envs`` episodes of the task."""
+        return EpisodeBatch(self.task, self.num_envs)
+
+    def _end_infos(
+        self, terminated: np.ndarray, decisions: np.ndarray, success: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """What ``infos`` report where an episode ended, with Gymnasium's boolean masks."""
+        return {
+            "label": np.where(terminated, self._batch.labels, 0),
+            "_label": terminated,
+            "prediction": np.where(terminated, decisions, 0),
+            "_prediction": terminated,
+            "is_success": success & terminated,
+            "_is_success": terminated,
+        }
 
     def canvas(self, index: int) -> np.ndarray:
         """The canvas env ``index`` is looking at (to draw its episode; see ``ram_env.render``)."""
@@ -122,14 +139,7 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
             terminated[which] = False
         self._ended = terminated.copy()
         if terminated.any():
-            infos = {
-                "label": np.where(terminated, batch.labels, 0),
-                "_label": terminated,
-                "prediction": np.where(terminated, predictions, 0),
-                "_prediction": terminated,
-                "is_success": correct & terminated,
-                "_is_success": terminated,
-            }
+            infos = self._end_infos(terminated, predictions, correct)
         observation = batch.observe()
         if terminated.any() and self.autoreset_mode == AutoresetMode.SAME_STEP:
             infos["final_obs"], infos["_final_obs"] = observation, terminated
@@ -139,6 +149,50 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
             observation = _merge(observation, batch.observe(), terminated)
         truncated = np.zeros(self.num_envs, dtype=bool)
         return observation, rewards, terminated, truncated, infos
+
+
+def make_glimpse_vector_env(num_envs: int = 1, device: Any = None, **kwargs: Any) -> VectorEnv:
+    """``gymnasium.make_vec``'s entry point for every glimpse id.
+
+    Without ``device``, the numpy ``GlimpseVectorEnv``. With ``device`` (``"cpu"``,
+    ``"cuda"``, a ``torch.device``), ``ram_env.torch_vector_env.TorchGlimpseVectorEnv``,
+    which keeps the episodes as tensors there; it needs PyTorch, imported only then.
+    """
+    if device is None:
+        return GlimpseVectorEnv(num_envs=num_envs, **kwargs)
+    try:
+        from ram_env.torch_vector_env import TorchGlimpseVectorEnv
+    except ModuleNotFoundError as error:
+        if (error.name or "torch").split(".")[0] != "torch":
+            raise
+        raise ImportError(
+            f"device={device!r} makes the torch env, which needs PyTorch: "
+            "pip install torch (or pip install 'ram-env[agents]')"
+        ) from error
+    return TorchGlimpseVectorEnv(num_envs=num_envs, device=device, **kwargs)
+
+
+def check_vector_arguments(
+    owner: str,
+    num_envs: Any,
+    autoreset_mode: Any,
+    task_kwargs: dict[str, Any],
+    single_env: str = "GlimpseEnv",
+) -> tuple[int, AutoresetMode]:
+    """A vector env's ``num_envs`` and ``autoreset_mode``, checked; refuses ``render_mode``
+    (taking it out of ``task_kwargs``), naming the ``single_env`` that renders."""
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+    try:
+        mode = AutoresetMode(autoreset_mode)
+    except ValueError as error:
+        choices = [mode.value for mode in AutoresetMode]
+        raise ValueError(
+            f"autoreset_mode must be one of {choices}, got {autoreset_mode!r}"
+        ) from error
+    if task_kwargs.pop("render_mode", None) is not None:
+        raise ValueError(f"{owner} does not render; use {single_env}(render_mode='rgb_array')")
+    return int(num_envs), mode
 
 
 def _consecutive_seeds(seed: int, num_envs: int) -> np.ndarray:

@@ -48,6 +48,7 @@ class Mutation:
 
 LEARNER = ("tests/test_gradients.py", "tests/test_learning.py", "tests/test_agent.py")
 ENV = ("tests/test_env.py", "tests/test_vector_env.py", "tests/test_retina.py")
+DISTRIBUTED = ("tests/test_distributed.py",)
 
 MUTATIONS = (
     Mutation(
@@ -81,8 +82,8 @@ MUTATIONS = (
     Mutation(
         "class-gradient-sign",
         "agents/reinforce.py",
-        "classification = -(rollout.class_log_prob * advantages[-1]).mean()",
-        "classification = (rollout.class_log_prob * advantages[-1]).mean()",
+        "classification = -(rollout.decision_log_probs * advantages[-decided:]).sum(0).mean()",
+        "classification = (rollout.decision_log_probs * advantages[-decided:]).sum(0).mean()",
         LEARNER,
     ),
     Mutation(
@@ -178,11 +179,68 @@ MUTATIONS = (
         ENV,
     ),
     Mutation(
+        "torch-retina-x-reads-y",
+        "ram_env/torch_retina.py",
+        "(locations[:, 0:1] + 1.0) * (width / 2.0)",
+        "(locations[:, 1:2] + 1.0) * (width / 2.0)",
+        ("tests/test_torch_env.py",),
+    ),
+    Mutation(
+        "torch-clutter-from-own-digit",
+        "ram_env/torch_canvases.py",
+        "            other += (other >= image_index[:, None]).to(other.dtype)",
+        "            other += 0",
+        ("tests/test_torch_env.py",),
+    ),
+    Mutation(
         "cosine-schedule-rises",
         "agents/schedules.py",
         "0.5 * (1.0 + math.cos(math.pi * progress))",
         "0.5 * (1.0 - math.cos(math.pi * progress))",
         LEARNER,
+    ),
+    Mutation(
+        "catch-paddle-a-pixel-wider",
+        "ram_env/catch_batch.py",
+        "(ball < self.paddles + task.paddle_width) & terminated",
+        "(ball <= self.paddles + task.paddle_width) & terminated",
+        ("tests/test_catch.py",),
+    ),
+    Mutation(
+        "catch-ball-counted-twice-on-the-paddle",
+        "ram_env/catch_glimpses.py",
+        "        seen &= ~on_paddle[:, None]\n",
+        "",
+        ("tests/test_catch.py",),
+    ),
+    Mutation(
+        "catch-move-credit-from-the-last-step",
+        "agents/reinforce.py",
+        "advantages[-decided:]",
+        "advantages[-1:]",
+        LEARNER,
+    ),
+    Mutation(
+        "ranks-sum-gradients",
+        "agents/distributed.py",
+        "        flat /= self.world_size\n",
+        "",
+        DISTRIBUTED,
+    ),
+    Mutation(
+        "rank-replays-rank-0s-episodes",
+        "agents/reinforce.py",
+        "played = play(learner, env, seed, reset_seed=seed + rows.start)",
+        "played = play(learner, env, seed)",
+        DISTRIBUTED,
+    ),
+    Mutation(
+        "rank-draws-its-own-noise",
+        "agents/batch_rows.py",
+        "        whole = torch.randn((self.total, columns), generator=generator, device=device)\n"
+        "        return whole[self.start : self.stop]",
+        "        return torch.randn((self.count, columns), generator=generator, device=device)",
+        DISTRIBUTED,
     ),
 )
 

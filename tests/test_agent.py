@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import ram_env  # noqa: F401
+from agents import reinforce
 from agents.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -37,13 +38,17 @@ from agents.reinforce import (
     make_optimizer,
     update,
 )
-from agents.rollout import scores_action
+from agents.rollout import env_device_kwargs, observation_to_tensors, scores_action
 
 NUM_CLASSES = 10
 
 
 def make_env(
-    num_envs: int = 16, labels: np.ndarray | None = None, split: str = "train", num_images: int = 40
+    num_envs: int = 16,
+    labels: np.ndarray | None = None,
+    split: str = "train",
+    num_images: int = 40,
+    **env_kwargs,
 ) -> gymnasium.vector.VectorEnv:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (num_images, 28, 28), dtype=np.uint8)
@@ -58,6 +63,7 @@ def make_env(
         images=images,
         labels=labels,
         num_classes=NUM_CLASSES,
+        **env_kwargs,
     )
 
 
@@ -208,7 +214,8 @@ def test_reinforce_loss_trains_the_classifier_by_policy_gradient():
     env = make_env()
     model = make_model(env)
     rollout = collect_rollout(model, env, seed=3, sample_class=True)
-    assert rollout.class_log_prob is not None and rollout.class_log_prob.shape == (16,)
+    assert rollout.decision_log_probs is not None
+    assert rollout.decision_log_probs.shape == rollout.decision_entropy.shape == (1, 16)
     compute_losses(rollout).classification.backward()
     assert model.classifier.weight.grad.abs().sum() > 0
 
@@ -238,6 +245,32 @@ def test_updates_are_reproducible_from_seed_and_index():
         results.append(model.state_dict())
     for name in results[0]:
         assert torch.equal(results[0][name], results[1][name]), name
+
+
+@pytest.mark.parametrize("sample_class", [False, True])
+def test_rollout_on_the_torch_env_is_the_numpy_envs(sample_class):
+    """The trainer on the torch env (here on the CPU) plays the same episodes: same rewards,
+    labels and losses; its observations reach the model without a copy."""
+    kwargs = {"canvas_size": 40, "num_clutter": 2, "num_scales": 2}
+    on_numpy, on_torch = make_env(**kwargs), make_env(device="cpu", **kwargs)
+    model = make_model(on_numpy, core="lstm")
+    first, second = (
+        collect_rollout(model, env, seed=3, sample_class=sample_class)
+        for env in (on_numpy, on_torch)
+    )
+    assert torch.equal(first.rewards, second.rewards) and torch.equal(first.labels, second.labels)
+    for a, b in zip(compute_losses(first), compute_losses(second), strict=True):
+        torch.testing.assert_close(a, b)
+    observation, _ = on_torch.reset(seed=0)
+    glimpse, location = observation_to_tensors(observation, "cpu")
+    assert glimpse is observation["glimpse"] and location is observation["location"]
+
+
+def test_runs_off_the_cpu_train_on_the_torch_env():
+    assert env_device_kwargs("cpu") == {} and env_device_kwargs(torch.device("cpu")) == {}
+    assert env_device_kwargs("cuda") == {"device": "cuda"}
+    assert env_device_kwargs("cuda:1") == {"device": "cuda:1"}
+    assert env_device_kwargs("cuda", "GlimpseCatch-v0") == {}  # Catch: its numpy env
 
 
 def test_env_hands_out_fresh_arrays():
@@ -403,3 +436,102 @@ def test_rng_states_round_trip():
     again = (torch.rand(3), np.random.rand(3), __import__("random").random())
     assert torch.equal(expected[0], again[0]) and np.array_equal(expected[1], again[1])
     assert expected[2] == again[2]
+
+
+# --------------------------------------------------------------------------- Catch
+
+
+def make_catch_env(num_envs: int = 8, **kwargs) -> gymnasium.vector.VectorEnv:
+    return gymnasium.make_vec(
+        "GlimpseCatch-v0",
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        autoreset_mode=gymnasium.vector.AutoresetMode.DISABLED,
+        **kwargs,
+    )
+
+
+def test_catch_rollout_decides_a_move_every_step():
+    """Every step samples a move (T log-probs, one per step's baseline) and, but for the
+    last, a location; no label exists. The moves sent are the ones whose log-prob is kept."""
+    env = make_catch_env(num_envs=6, screen_size=8, glimpse_size=4)
+    model = make_model(env, core="lstm", hidden_size=32)
+    assert model.config.num_classes == 3  # the three moves
+    sent = []
+    step = env.step
+
+    def recording_step(action):
+        sent.append(action[:, 2:].argmax(-1))
+        return step(action)
+
+    env.step = recording_step
+    rollout = collect_rollout(model, env, seed=1, sample_class=True)
+    assert rollout.labels is None and rollout.logits.shape == (6, 3)
+    assert rollout.location_log_probs.shape == (6, 6) and rollout.baselines.shape == (7, 6)
+    assert rollout.decision_log_probs.shape == rollout.decision_entropy.shape == (7, 6)
+    assert set(rollout.rewards.tolist()) <= {0.0, 1.0}
+    assert len(sent) == 7 and all(set(moves.tolist()) <= {0, 1, 2} for moves in sent)
+    with pytest.raises(ValueError, match="no labels"):
+        collect_rollout(model, env, seed=1, sample_class=False)
+
+
+def test_move_policy_gradient_uses_each_steps_advantage():
+    """``dLoss / dlog pi(move_t) = -(R - b_t) / N`` for every step t; the entropy bonus
+    pushes each step's entropy up by ``entropy_weight / N``."""
+    move_log_probs = torch.tensor([[-0.5, -1.5], [-1.0, -0.2], [-0.7, -0.9]], requires_grad=True)
+    entropy = torch.tensor([[1.0, 0.9], [0.8, 1.1], [0.5, 0.4]], requires_grad=True)
+    baselines = torch.tensor([[0.2, 0.7], [0.6, 0.1], [0.9, 0.4]], requires_grad=True)
+    rewards = torch.tensor([1.0, 0.0])
+    rollout = reinforce.Rollout(
+        location_log_probs=torch.zeros(2, 2, requires_grad=True),
+        baselines=baselines,
+        logits=torch.zeros(2, 3, requires_grad=True),
+        decision_log_probs=move_log_probs,
+        decision_entropy=entropy,
+        rewards=rewards,
+        labels=None,
+    )
+    losses = compute_losses(rollout, 1.0, entropy_weight=0.1)
+    losses.total.backward()
+    torch.testing.assert_close(move_log_probs.grad, -(rewards - baselines.detach()) / 2)
+    torch.testing.assert_close(entropy.grad, torch.full((3, 2), -0.1 / 2))
+    expected = -(move_log_probs.detach() * (rewards - baselines.detach())).sum(0).mean()
+    torch.testing.assert_close(losses.classification, expected)
+
+
+def test_catch_updates_train_and_repeat():
+    config = ReinforceConfig(
+        env_id="GlimpseCatch-v0", core="lstm", hidden_size=32, batch_size=8, loss="reinforce"
+    )
+    config.validate()
+    env = make_catch_env(num_envs=8, screen_size=8, glimpse_size=4)
+    rows = []
+    for _ in range(2):
+        model = make_model(env, core="lstm", hidden_size=32)
+        before = copy.deepcopy(model.state_dict())
+        optimizer = make_optimizer(model, config)
+        rows.append(update(model, optimizer, env, config, update_index=3))
+        assert not torch.equal(model.classifier.weight, before["classifier.weight"])
+    torch.testing.assert_close(rows[0], rows[1], rtol=0, atol=0)
+
+
+def test_catch_defaults_and_what_catch_refuses():
+    config = ReinforceConfig(env_id="GlimpseCatch-v0", lr=0.01)
+    config.with_task_defaults(typed={"env_id", "lr"})
+    assert (config.core, config.loss, config.lr) == ("lstm", "reinforce", 0.01)
+    config.validate()
+    mnist = ReinforceConfig().with_task_defaults(typed=set())
+    assert mnist == ReinforceConfig()  # the classification defaults stay as they are
+    with pytest.raises(ValueError, match="no labels"):
+        ReinforceConfig(env_id="GlimpseCatch-v0", loss="hybrid").validate()
+    with pytest.raises(ValueError, match="--glimpses does not apply"):
+        ReinforceConfig(env_id="GlimpseCatch-v0", loss="reinforce", num_glimpses=4).validate()
+
+
+def test_ram_policy_plays_catch_and_is_scored_by_its_catch_rate():
+    env = make_catch_env(num_envs=250, split="validation")
+    model = make_model(env, core="lstm", hidden_size=32)
+    result = evaluate(RAMPolicy(model), env, seed=0, num_images=500)
+    assert result.n == 500 and result.per_class_accuracy == [] and 0 <= result.accuracy <= 100
+    with pytest.raises(ValueError, match="Catch decides a move"):
+        evaluate(RAMPolicy(model, sample_paths=True), env, mc=2, num_images=500)

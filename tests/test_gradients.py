@@ -43,7 +43,8 @@ def hand_rollout(location_weight: float):
         location_log_probs=network.log_prob(mean, location),
         baselines=baselines,
         logits=logits,
-        class_log_prob=None,
+        decision_log_probs=None,
+        decision_entropy=None,
         rewards=rewards,
         labels=labels,
     )
@@ -104,7 +105,8 @@ def test_class_policy_gradient_uses_the_last_steps_advantage():
         location_log_probs=torch.zeros(2, 2, requires_grad=True),
         baselines=baselines,
         logits=torch.zeros(2, NUM_CLASSES, requires_grad=True),
-        class_log_prob=class_log_prob,
+        decision_log_probs=class_log_prob[None],
+        decision_entropy=None,
         rewards=rewards,
         labels=torch.tensor([0, 2]),
     )

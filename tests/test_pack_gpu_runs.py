@@ -62,7 +62,16 @@ def test_everything_fits_whole_when_there_is_room(tmp_path, run_bounded):
 # Each fails before it sets anything up or starts anything.
 @pytest.mark.parametrize(
     "arguments",
-    [[], ["unknown"], ["pack"], ["pack", "RUNS"], ["paper-rows"], ["train-runs"], ["prepare", "x"]],
+    [
+        [],
+        ["unknown"],
+        ["pack"],
+        ["pack", "RUNS"],
+        ["paper-rows"],
+        ["train-runs"],
+        ["prepare", "x"],
+        ["env-speed", "x"],
+    ],
 )
 def test_usage_error_without_a_command_or_its_arguments(arguments, run_bounded):
     result = run_bounded(["bash", str(SCRIPT), *arguments], TIMEOUT_S)
@@ -73,5 +82,6 @@ def test_usage_error_without_a_command_or_its_arguments(arguments, run_bounded):
 def test_help_names_every_command(run_bounded):
     result = run_bounded(["bash", str(SCRIPT), "help"], TIMEOUT_S)
     assert result.returncode == 0 and result.stderr == ""
-    for command in ("prepare", "paper-rows", "train-runs", "pack RUNS OUT [LIMIT_MB]", "help"):
+    commands = ("prepare", "paper-rows", "train-runs", "pack RUNS OUT [LIMIT_MB]", "env-speed")
+    for command in (*commands, "help"):
         assert f"  {command}" in result.stdout

@@ -38,6 +38,10 @@ try:
     import ram_env.sb3
 except ImportError as error:
     print(error)
+try:
+    gymnasium.make_vec("GlimpseMNIST-v0", num_envs=4, device="cpu", **data)
+except ImportError as error:
+    print(error)
 leaked = sorted(name for name in sys.modules if name.split(".")[0] in {AGENT_PACKAGES!r})
 print("leaked:", leaked)
 """
@@ -51,6 +55,7 @@ def test_the_environments_need_no_agent_package():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "pip install 'ram-env[agents]'" in lines[0]  # what ram_env.sb3 says instead
+    assert "needs PyTorch" in lines[1]  # what make_vec(..., device=) says instead
     assert lines[-1] == "leaked: []"
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ram_env
+from ram_env.scoring import make_eval_env, score
 
 NUM_CLASSES = 4
 
@@ -70,6 +71,38 @@ def test_the_score_does_not_depend_on_the_batch_size():
     first_locations = [run.glimpses.mean_location[0] for run in runs]
     assert first_locations[0] == first_locations[1]  # the first glimpses: fixed per image
     assert runs[0].n == runs[1].n == 40
+
+
+class HalfOfTwo:
+    """Shard ``rank`` of 2 scored in this one process: ``sum`` adds what the other shard's
+    earlier pass summed (nothing for the first pass)."""
+
+    world_size = 2
+
+    def __init__(self, rank, other=None):
+        self.rank, self.other, self.values = rank, other, None
+
+    def sum(self, values):
+        self.values = values.copy()
+        return values if self.other is None else values + self.other.values
+
+
+def test_two_shards_together_score_the_split_as_one_process():
+    class Random:
+        def seed(self, seed):
+            self.rng = np.random.default_rng(seed)
+
+        def __call__(self, observation, state):
+            n = len(observation["glimpse"])
+            return self.rng.uniform(-1, 1, (n, 2 + NUM_CLASSES)).astype(np.float32), state
+
+    env = make_eval_env("GlimpseMNIST-v0", "test", 8, **brightness_data())  # 5 batches
+    whole = score(Random(), env, seed=3)
+    second = HalfOfTwo(1)
+    score(Random(), env, seed=3, shard=second)  # plays batches 1 and 3
+    together = score(Random(), env, seed=3, shard=HalfOfTwo(0, other=second))  # 0, 2, 4
+    assert together == whole
+    assert second.values[NUM_CLASSES : 2 * NUM_CLASSES].sum() == 16  # its images, by class
 
 
 def test_summaries_cover_every_glimpse():

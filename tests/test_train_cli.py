@@ -24,6 +24,7 @@ from agents import precision, reinforce
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.ram_policy import RAMPolicy
 from agents.registry import ALGORITHMS, get_algorithm
+from agents.reinforce_config import CATCH_DEFAULTS
 from agents.settings import config_from_args, default_of, flag_of, settings_of
 from agents.visualize import record_paths
 from ram_env.scoring import make_eval_env, path_batches
@@ -454,3 +455,86 @@ def test_checkpoints_from_before_first_location_keep_the_random_first_glimpse():
     stored = reinforce.ReinforceConfig().to_dict()
     del stored["first_location"]
     assert "first_location" not in reinforce.ReinforceConfig.from_dict(stored).env_kwargs()
+
+
+# --------------------------------------------------------------------------- Catch
+
+
+CATCH_TINY = ["--env", "GlimpseCatch-v0", "--hidden-size", "32", "--no-progress", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def catch_run(tmp_path_factory):
+    """A tiny REINFORCE run on GlimpseCatch-v0 with Catch's own defaults (no MNIST needed)."""
+    out = tmp_path_factory.mktemp("catch")
+    flags = ["--max-images", 256, "--batch-size", 128, "--eval-batch-size", 2500]
+    assert run([*CATCH_TINY, *flags, "--out", out]) == 0
+    return out
+
+
+def test_catch_trains_with_its_own_defaults(catch_run, capsys):
+    checkpoint = load_checkpoint(catch_run / "last.pt")
+    config = checkpoint["config"]
+    assert config["core"] == "lstm" and config["loss"] == "reinforce"
+    assert config["batch_size"] == 128  # typed: kept
+    assert config["entropy_weight"] == CATCH_DEFAULTS["entropy_weight"]
+    assert checkpoint["model_config"]["num_classes"] == 3  # the moves
+    rows = read_metrics(catch_run)
+    assert rows[-1]["images"] == "256" and 0 <= float(rows[-1]["val_accuracy"]) <= 100
+
+
+def test_catch_defaults_are_printed_and_shown_in_help(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run(["--help"])
+    assert "GlimpseCatch-v0 the defaults are" in capsys.readouterr().out
+    flags = ["--max-images", 64, "--batch-size", 64, "--eval-batch-size", 5000]
+    assert run([*CATCH_TINY, *flags, "--out", tmp_path / "run"]) == 0
+    printed = capsys.readouterr().err
+    line = printed.split("GlimpseCatch-v0 defaults: ")[1].splitlines()[0]
+    assert "core='lstm'" in line and "loss='reinforce'" in line
+    assert "batch_size" not in line  # typed: not replaced
+
+
+def test_catch_eval_reports_the_catch_rate_and_draws_games(catch_run, capsys):
+    picture = catch_run / "games.gif"
+    flags = ["--split", "test", "--plot-glimpses", picture, "--plot-count", 2]
+    assert run(["--eval", catch_run / "best.pt", *flags]) == 0
+    out = capsys.readouterr().out
+    assert "test catch rate" in out and "10000 games" in out
+    report = json.loads((catch_run / "eval-test.json").read_text())
+    assert report["n"] == 10_000 and report["per_class_accuracy"] == []
+    with Image.open(picture) as image:
+        assert image.n_frames == 24  # 23 glimpses and the ball in the bottom row
+    assert run(["--eval", catch_run / "best.pt", "--mc", 2]) == 2
+    assert "nothing to average" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--loss", "hybrid"], "has no labels"),
+        (["--glimpses", "5"], "--glimpses does not apply"),
+    ],
+)
+def test_catch_refuses_what_it_cannot_run(flags, message, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run([*CATCH_TINY, *flags, "--out", tmp_path / "run"])
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("algo", ["recurrent-ppo", "ppo"])
+def test_sb3_agents_play_catch(algo, tmp_path, capsys):
+    """The RAM recurrent policy under RecurrentPPO (LSTM core, moves scored every step, no
+    supervised step) and the feed-forward glimpse agent, end to end."""
+    out = tmp_path / algo
+    flags = ["--total-timesteps", 800, "--num-envs", 8, "--val-images", 100]
+    flags += ["--hidden-size", 32] if algo == "recurrent-ppo" else []
+    assert run(["--algo", algo, *CATCH_TINY[:2], *flags, "--no-progress", "--out", out]) == 0
+    config = json.loads((out / "config.json").read_text())
+    if algo == "recurrent-ppo":
+        assert config["policy_kwargs"]["core"] == "lstm"
+        assert config["policy_kwargs"]["classify_steps"] == "all"
+        assert config["hyperparams"]["supervised_coef"] == 0.0
+    assert config["num_glimpses"] == 23
+    assert run(["--eval", out, "--split", "validation"]) == 0
+    assert "validation catch rate" in capsys.readouterr().out

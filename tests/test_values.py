@@ -394,9 +394,10 @@ def fake_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         env: gymnasium.vector.VectorEnv,
         config: reinforce.ReinforceConfig,
         update_index: int,
+        ranks: Any = None,
     ) -> torch.Tensor:
         log["lrs"].append(optimizer.param_groups[0]["lr"])
-        stats = real_update(model, optimizer, env, config, update_index)
+        stats = real_update(model, optimizer, env, config, update_index, ranks)
         clock.now += 10.0
         return stats
 
