@@ -449,6 +449,9 @@ fit this machine (see the compute plan) and are marked **reduced** where below i
 
 {protocol_table()}
 
+The four classification tasks of the paper's tables; its dynamic task, `GlimpseCatch-v0`,
+has no label and scores a catch rate, and is compared apart (`benchmarks.catch_baselines`).
+
 **Scores.** The final weights, scored on the 10,000 fixed test canvases, each once, along the
 policy's deterministic path (`ram_env.evaluate`). The learning curve: the whole validation
 split (10,000 fixed canvases) scored at each curve point, i.e. at the first update at or past
