@@ -38,3 +38,12 @@ class MetricsLog:
             csv.DictWriter(file, fieldnames=self.fields).writerow(row)
             file.flush()
             os.fsync(file.fileno())
+
+
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a log (none if the file does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))

@@ -41,7 +41,7 @@ class Algorithm:
 
 def _sb3(name: str) -> Algorithm:
     spec = SB3_SPECS[name]
-    config = "RecurrentSB3Config" if spec.recurrent else "SB3Config"
+    config = "RecurrentSB3Config" if spec.ram_core else "SB3Config"
     return Algorithm(name, "agents.sb3_algorithms", f"agents.sb3_config:{config}", spec.summary)
 
 

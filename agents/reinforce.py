@@ -59,6 +59,7 @@ from agents.compilation import compile_step
 from agents.distributed import Ranks, join
 from agents.evaluation import EvalResult, evaluate
 from agents.launch import Launch
+from agents.learning_curve import LearningCurve
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.precision import autocast, resolve_precision
@@ -433,6 +434,12 @@ def train(
             keep=lambda row: int(row["images"]) <= images_done,
         )
         writer = _tensorboard_writer(out_dir)
+    steps_per_image = env.unwrapped.num_glimpses  # env steps: every episode is T steps
+    curve = None
+    if config.curve_every is not None:  # every rank scores its share; rank 0 writes
+        curve = LearningCurve(
+            out_dir, config.curve_every, images_done * steps_per_image, write=ranks.is_main
+        )
 
     def save(name: str) -> None:
         if not ranks.is_main:
@@ -441,6 +448,7 @@ def train(
             out_dir / name,
             {
                 "algo": "reinforce",
+                "track": config.track,
                 "config": config.to_dict(),
                 "precision": precision,  # what --precision resolved to on this machine
                 "model_config": model.config.to_dict(),
@@ -521,6 +529,12 @@ def train(
             epoch_stats.append(update(model, optimizer, env, config, progress.updates, ranks))
             progress.updates += 1
             clock()
+            steps = progress.updates * images_per_update * steps_per_image
+            if curve is not None and curve.due(steps):
+                scorer = RAMPolicy(model, precision=precision)
+                scored = evaluate(scorer, val_env, seed=config.seed, shard=ranks).accuracy
+                clock()
+                curve.record(steps, progress.train_seconds / 60.0, scored)
             period_images += images_per_update
             bar.update(images_per_update)
             if progress.updates % updates_per_epoch == 0:

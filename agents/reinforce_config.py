@@ -14,6 +14,7 @@ from agents.precision import PRECISIONS
 from agents.run_settings import RunSettings
 from agents.schedules import LR_SCHEDULES
 from agents.settings import setting
+from agents.tracks import HYBRID, REWARD_ONLY
 from ram_env.registration import CATCH_ENV_IDS
 
 __all__ = [
@@ -143,6 +144,12 @@ class ReinforceConfig(RunSettings):
         "precision",
         "compile",
     )
+
+    @property
+    def track(self) -> str:
+        """``hybrid`` when the classifier trains on the label (``--loss hybrid``), else
+        ``reward-only`` (``agents.tracks``)."""
+        return HYBRID if self.loss == "hybrid" else REWARD_ONLY
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

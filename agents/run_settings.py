@@ -64,6 +64,13 @@ class RunSettings:
     eval_batch_size: int = setting(
         1000, "episodes per batch when scoring a split", type=positive_int
     )
+    curve_every: int | None = setting(
+        None,
+        "a learning curve at fixed step counts: each time the run passes a multiple of this "
+        "many env steps, score the whole validation split into curve.csv",
+        type=positive_int,
+        metavar="STEPS",
+    )
 
     def with_task_defaults(self, typed: set[str]) -> RunSettings:
         """The config with its task's own defaults for the settings not typed (none here; an

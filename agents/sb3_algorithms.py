@@ -47,6 +47,7 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
 from agents.evaluation import EvalResult, evaluate
 from agents.hybrid_ppo import HybridRecurrentPPO
+from agents.learning_curve import LearningCurve
 from agents.metrics_log import MetricsLog
 from agents.policy import LoadedPolicy
 from agents.sb3_config import SB3Config
@@ -208,6 +209,8 @@ class RunCallback(BaseCallback):
         save: Callable[[], None] | None = None,
         stop: StopRequest | None = None,
         window: int = 1000,
+        curve: LearningCurve | None = None,
+        curve_score: Callable[[BaseAlgorithm], float] | None = None,
     ) -> None:
         super().__init__()
         self.out_dir = out_dir
@@ -221,6 +224,9 @@ class RunCallback(BaseCallback):
         self.episodes = 0
         self.stop_reason = "done"
         self.seconds = 0.0
+        if (curve is None) != (curve_score is None):
+            raise ValueError("a learning curve needs both the curve and its scorer")
+        self.curve, self.curve_score = curve, curve_score
 
     def _on_training_start(self) -> None:
         self.start = time.perf_counter()
@@ -234,6 +240,8 @@ class RunCallback(BaseCallback):
                 self.episodes += 1
         self.seconds = time.perf_counter() - self.start
         self._follow_budget()
+        if self.curve is not None and self.curve.due(self.num_timesteps):
+            self.log_curve_point()
         if self.seconds - self.last_log >= self.log_every_s:
             self.log_row()
         if self.save is not None and self.seconds - self.last_save >= self.save_every_s:
@@ -260,6 +268,12 @@ class RunCallback(BaseCallback):
             self.model._total_timesteps = max(
                 self.num_timesteps + 1, int(self.num_timesteps / min(fraction, 1.0))
             )
+
+    def log_curve_point(self) -> None:
+        """Score the whole validation split into ``curve.csv`` (its time is counted)."""
+        accuracy = self.curve_score(self.model)
+        self.seconds = time.perf_counter() - self.start
+        self.curve.record(self.num_timesteps, self.seconds / 60.0, accuracy)
 
     def log_row(self) -> None:
         """Append one row of ``metrics.csv`` (the validation score's time is counted)."""
@@ -311,6 +325,8 @@ def train_sb3(
     val_images: int = 1000,
     log_every_s: float = 30.0,
     save_every_s: float = 600.0,
+    curve_every: int | None = None,
+    eval_batch_size: int = 1000,
     verbose: int = 0,
     progress_bar: bool = False,
 ) -> dict[str, Any]:
@@ -320,7 +336,9 @@ def train_sb3(
     (validation included), whichever comes first; with neither, after the algorithm's
     ``default_timesteps``. ``env_kwargs`` override env settings, ``hyperparams`` the
     algorithm's defaults. ``val_images`` validation images (0: none) are scored with each
-    metrics row. Returns a summary (also in ``config.json``).
+    metrics row. With ``curve_every``, the whole validation split is scored (in batches of
+    ``eval_batch_size``) each time the run passes a multiple of that many env steps, into
+    ``curve.csv``. Returns a summary (also in ``config.json``).
     """
     spec = get_spec(algo)
     action_type = resolve_action_type(algo, action_type)
@@ -350,7 +368,7 @@ def train_sb3(
         params["batch_size"] = min(params["batch_size"], params["n_steps"] * num_envs)
     lr_schedule = params.pop("lr_schedule", "constant")
     learning_rate = BudgetSchedule(params.pop("learning_rate", 3e-4), lr_schedule)
-    if spec.recurrent:
+    if spec.ram_core:
         policy_kwargs.setdefault("num_glimpses", num_glimpses)
     model = spec.load_algo_class()(
         spec.load_policy(),
@@ -373,8 +391,11 @@ def train_sb3(
         "seed": seed,
         "total_timesteps": total_timesteps,
         "train_minutes": train_minutes,
+        "curve_every": curve_every,
         "device": device,
         "threads": threads,
+        "track": spec.track(params),
+        "memory": spec.memory,
         "policy": spec.policy_name,
         "policy_kwargs": policy_kwargs,
         **({"observation_transform": spec.observation_transform} if transform else {}),
@@ -395,6 +416,15 @@ def train_sb3(
             policy = SB3Policy(current, action_type, transform)
             return evaluate(policy, val_env, seed=seed, num_images=num_images).accuracy
 
+    curve = curve_score = None
+    if curve_every is not None:
+        curve = LearningCurve(out_dir, curve_every)
+        curve_env = _make_split_env(env_id, "validation", eval_batch_size, env_kwargs)
+
+        def curve_score(current: BaseAlgorithm) -> float:
+            policy = SB3Policy(current, action_type, transform)
+            return evaluate(policy, curve_env, seed=seed, split="validation").accuracy
+
     model_path = out_dir / MODEL_FILE
     with StopRequest() as stop:
         callback = RunCallback(
@@ -406,12 +436,16 @@ def train_sb3(
             save_every_s=save_every_s,
             save=lambda: save_model_atomic(model, model_path),
             stop=stop,
+            curve=curve,
+            curve_score=curve_score,
         )
         steps = total_timesteps if total_timesteps is not None else 10**15
         model.learn(steps, callback=callback, progress_bar=progress_bar)
         callback.log_row()
         save_model_atomic(model, model_path)
     env.close()
+    if curve is not None:
+        curve_env.close()
     minutes = callback.seconds / 60.0
     summary = {
         "stop_reason": callback.stop_reason,
@@ -447,6 +481,8 @@ def train(
         hyperparams=config.overrides() or None,
         val_images=config.val_images,
         log_every_s=config.log_interval,
+        curve_every=config.curve_every,
+        eval_batch_size=config.eval_batch_size,
         progress_bar=progress_bar and _has_progress_bar(),
     )
     text = (

@@ -16,9 +16,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from agents.tracks import HYBRID, REWARD_ONLY
 
 MODEL_FILE = "model.zip"  # an SB3 run folder's model
 CONFIG_FILE = "config.json"  # beside it: the algorithm, the env and the settings it ran
@@ -38,9 +40,11 @@ class AlgorithmSpec:
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     rollout_episodes: int | None = None  # on-policy: n_steps = this many episode lengths
-    recurrent: bool = False
+    ram_core: bool = False  # the RAM recurrent policy: --core/--hidden-size, num_glimpses given
     summary: str = ""
     observation_transform: str | None = None  # "module:Class": what the model sees instead
+    memory: str = "none"  # what the policy remembers of the episode's earlier glimpses
+    label_setting: str | None = None  # the hyper-parameter that, > 0, trains on the label
     # env id -> hyper-parameters that replace the defaults above on that task (Catch)
     task_hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -51,6 +55,19 @@ class AlgorithmSpec:
     @property
     def policy_name(self) -> str:
         return self.policy.rpartition(":")[2]
+
+    @property
+    def tracks(self) -> tuple[str, ...]:
+        """The tracks its runs can be in: hybrid too if a setting makes it read the label."""
+        return (REWARD_ONLY, HYBRID) if self.label_setting else (REWARD_ONLY,)
+
+    def track(self, hyperparams: dict[str, Any] | None = None) -> str:
+        """The track of a run with ``hyperparams`` over the spec's: hybrid when training
+        reads the label (``label_setting`` > 0), reward only otherwise."""
+        if self.label_setting is None:
+            return REWARD_ONLY
+        settings = {**self.hyperparams, **(hyperparams or {})}
+        return HYBRID if settings.get(self.label_setting, 0) > 0 else REWARD_ONLY
 
     def load_algo_class(self) -> type:
         return load_object(self.algo_class)
@@ -85,6 +102,11 @@ def load_object(path: str) -> Any:
 
 _GLIMPSE_EXTRACTOR = "agents.sb3_policy:GlimpseFeaturesExtractor"
 _ON_POLICY = dict(gamma=1.0, ent_coef=0.01)  # episodes have a fixed length: no discounting
+# Off-policy: 256 envs step together and each step of them is followed by one gradient step
+# on 256 transitions, so each transition is replayed about once. That lets a run get through
+# the benchmark's budget of millions of env steps in minutes (3,000-9,000 steps/s on one
+# thread of a 2-core CPU); at SB3's usual one gradient step per transition it would take
+# hours.
 _OFF_POLICY = dict(
     buffer_size=200_000,
     learning_starts=2_000,
@@ -93,6 +115,8 @@ _OFF_POLICY = dict(
     train_freq=1,
     gradient_steps=1,
 )
+_HISTORY_BUFFER = 50_000  # a history observation is T glimpses: a buffer 4x smaller in steps
+_HISTORY = "agents.glimpse_history"
 
 
 def _feed_forward(
@@ -101,39 +125,70 @@ def _feed_forward(
     action_types: tuple[str, ...],
     on_policy: bool,
     note: str = "",
-    *,
-    extractor: str = _GLIMPSE_EXTRACTOR,
-    transform: str | None = None,
-    summary: str | None = None,
     **settings: Any,
 ) -> AlgorithmSpec:
-    """An SB3 algorithm with ``MultiInputPolicy``, by default on the glimpse network (no
-    memory); ``settings`` are its hyper-parameters beyond the on- or off-policy defaults.
-
-    ``extractor`` (``"module:Class"``) is the features extractor, ``transform`` an
-    observation transform (``AlgorithmSpec.observation_transform``) and ``summary`` replaces
-    the default one; the defaults give the plain feed-forward algorithms.
-    """
+    """An SB3 algorithm with ``MultiInputPolicy`` on the glimpse network, no memory: each step
+    it sees only the current glimpse; ``settings`` are its hyper-parameters beyond the on- or
+    off-policy defaults."""
     net_arch = dict(pi=[256], vf=[256]) if on_policy else [256, 256]
     return AlgorithmSpec(
         name,
         f"stable_baselines3:{cls}",
         "MultiInputPolicy",
         action_types,
-        num_envs=256 if on_policy else 16,
+        num_envs=256,
         default_timesteps=10_000_000 if on_policy else 2_000_000,
         rollout_episodes=1 if on_policy else None,
         hyperparams=dict(_ON_POLICY if on_policy else _OFF_POLICY, **settings),
-        policy_kwargs=dict(features_extractor_class=extractor, net_arch=net_arch),
-        summary=summary or f"{cls}, glimpse net + MLP, no memory{note}",
-        observation_transform=transform,
+        policy_kwargs=dict(features_extractor_class=_GLIMPSE_EXTRACTOR, net_arch=net_arch),
+        summary=f"{cls}, glimpse net + MLP, no memory{note}",
+    )
+
+
+def _with_history(spec: AlgorithmSpec) -> AlgorithmSpec:
+    """``spec`` on the episode's glimpse history (``agents.glimpse_history``): the observation
+    holds every glimpse so far, so a feed-forward algorithm remembers the episode. Off-policy
+    ones keep a smaller replay buffer (each stored observation is T glimpses)."""
+    hyperparams = dict(spec.hyperparams)
+    if "buffer_size" in hyperparams:
+        hyperparams["buffer_size"] = _HISTORY_BUFFER
+    cls = spec.algo_class.rpartition(":")[2]
+    return replace(
+        spec,
+        name=f"{spec.name}-history",
+        hyperparams=hyperparams,
+        policy_kwargs={
+            **spec.policy_kwargs,
+            "features_extractor_class": f"{_HISTORY}:HistoryFeaturesExtractor",
+        },
+        observation_transform=f"{_HISTORY}:GlimpseHistory",
+        memory="glimpse history (frame stack of T)",
+        summary=f"{cls}, glimpse net on the episode's glimpse history (frame stacking) + MLP",
     )
 
 
 _DISCRETE_TOO = ("multidiscrete", "box", "discrete")
 _ON_POLICY_LR = dict(learning_rate=1e-3, lr_schedule="cosine")
 _PPO = dict(batch_size=384, n_epochs=4, **_ON_POLICY_LR, gae_lambda=0.95)
-_HISTORY = "agents.glimpse_history"
+_RAM_CORE = "RAM core (ReLU RNN)"
+
+_FEED_FORWARD = (
+    _feed_forward("ppo", "PPO", _DISCRETE_TOO, on_policy=True, **_PPO),
+    _feed_forward("a2c", "A2C", _DISCRETE_TOO, on_policy=True, **_ON_POLICY_LR, gae_lambda=1.0),
+    _feed_forward("sac", "SAC", ("box",), on_policy=False, learning_rate=3e-4),
+    _feed_forward("td3", "TD3", ("box",), on_policy=False, learning_rate=3e-4),
+    _feed_forward(
+        "dqn",
+        "DQN",
+        ("discrete",),
+        on_policy=False,
+        learning_rate=1e-4,
+        target_update_interval=2_000,
+        exploration_fraction=0.2,
+        exploration_final_eps=0.02,
+        note="; one action per (cell, cell, class)",
+    ),
+)
 
 ALGORITHMS: dict[str, AlgorithmSpec] = {
     spec.name: spec
@@ -157,6 +212,9 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
                 supervised_steps="all",
             ),
             policy_kwargs=dict(core="rnn", hidden_size=256, classify_steps="none"),
+            ram_core=True,
+            memory=_RAM_CORE,
+            label_setting="supervised_coef",
             # Catch has no label: the moves of every step learn by PPO, the paper's LSTM core
             task_hyperparams={
                 "GlimpseCatch-v0": dict(
@@ -164,33 +222,37 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
                     policy_kwargs=dict(core="lstm", classify_steps="all"),
                 )
             },
-            recurrent=True,
             summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core) + CE classifier",
         ),
-        _feed_forward("ppo", "PPO", _DISCRETE_TOO, on_policy=True, **_PPO),
-        _feed_forward("a2c", "A2C", _DISCRETE_TOO, on_policy=True, **_ON_POLICY_LR, gae_lambda=1.0),
-        _feed_forward("sac", "SAC", ("box",), on_policy=False, learning_rate=3e-4),
-        _feed_forward("td3", "TD3", ("box",), on_policy=False, learning_rate=3e-4),
-        _feed_forward(
-            "dqn",
-            "DQN",
-            ("discrete",),
-            on_policy=False,
-            learning_rate=1e-4,
-            target_update_interval=2_000,
-            exploration_fraction=0.2,
-            exploration_final_eps=0.02,
-            note="; one action per (cell, cell, class)",
+        *_FEED_FORWARD,
+        *(_with_history(spec) for spec in _FEED_FORWARD),
+        AlgorithmSpec(
+            "recurrent-ppo-reward",
+            "sb3_contrib:RecurrentPPO",
+            "agents.sb3_policy:RecurrentRAMPolicy",
+            ("multidiscrete", "box"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(_ON_POLICY, **_PPO),
+            policy_kwargs=dict(core="rnn", hidden_size=256, classify_steps="last"),
+            ram_core=True,
+            memory=_RAM_CORE,
+            summary="RecurrentPPO, RAM policy (glimpse net + ReLU RNN core), reward only: "
+            "the class too is chosen by the policy and trained by PPO",
         ),
-        _feed_forward(
-            "ppo-history",
-            "PPO",
-            _DISCRETE_TOO,
-            on_policy=True,
-            extractor=f"{_HISTORY}:HistoryFeaturesExtractor",
-            transform=f"{_HISTORY}:GlimpseHistory",
-            summary="PPO, glimpse net on the episode's glimpse history (frame stacking) + MLP",
-            **_PPO,
+        AlgorithmSpec(
+            "recurrent-ppo-lstm",
+            "sb3_contrib:RecurrentPPO",
+            "MultiInputLstmPolicy",
+            ("multidiscrete", "box"),
+            num_envs=256,
+            default_timesteps=10_000_000,
+            rollout_episodes=1,
+            hyperparams=dict(_ON_POLICY, **_PPO),
+            memory="LSTM (sb3-contrib's own)",
+            summary="sb3-contrib's RecurrentPPO with its stock MultiInputLstmPolicy (flattened "
+            "glimpse, LSTM of 256, MLP heads), reward only",
         ),
     )
 }

@@ -61,7 +61,7 @@ from agents.checkpoint import load_checkpoint
 from agents.precision import resolve_precision
 from agents.reinforce_config import ReinforceConfig
 from agents.stop import StopRequest
-from benchmarks.algorithms import run_logged
+from benchmarks.logged_run import run_logged
 from ram_env.atomic import write_atomic, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,82 +1,138 @@
-"""``benchmarks/algorithms.py``: its report and plot, rewritten from finished run folders."""
+"""``python -m benchmarks.algorithms``: the runner (parallel, reuse), ``--plan`` and ``--report``
+(the page and plots rebuilt from records alone). No training: made-up records, and a
+stand-in for ``train.py`` (``tests/test_benchmark_runs.py``)."""
 
 from __future__ import annotations
 
-import csv
-import json
 import subprocess
 import sys
-from pathlib import Path
+from dataclasses import replace
 
+import pytest
 from PIL import Image
 
-from benchmarks import algorithms
+from benchmarks import aggregate, algorithms
+from benchmarks.compute_plan import Speed, write_speeds
+from benchmarks.protocol import TASK_PROTOCOLS, task_protocol
+from benchmarks.run_records import CurvePoint, read_records, write_record
+from tests.test_benchmark_runs import FAKE_TRAIN
+from tests.test_run_records import make_record
+
+MNIST, TRANSLATED = "GlimpseMNIST-v0", "GlimpseTranslatedMNIST-v0"
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def made_up_records(records_dir, entries=("ppo-history", "dqn", "reinforce-hybrid")):
+    """Three seeds of a few entries on two tasks, at the planned budgets."""
+    for task in (MNIST, TRANSLATED):
+        protocol = TASK_PROTOCOLS[task]
+        for index, entry in enumerate(entries):
+            track = "hybrid" if entry == "reinforce-hybrid" else "reward-only"
+            for seed in range(3):
+                accuracy = 50.0 + 15.0 * index + seed
+                curve = tuple(
+                    CurvePoint(steps, 1.0, accuracy * (k + 1) / protocol.curve_points)
+                    for k, steps in enumerate(protocol.curve_steps())
+                )
+                record = make_record(
+                    task=task, entry=entry, algo=entry.replace("-hybrid", ""), track=track,
+                    seed=seed, budget_steps=protocol.budget_steps, test_accuracy=accuracy,
+                    curve=curve, reduced_budget=protocol.reduced,
+                )  # fmt: skip
+                write_record(record, records_dir)
 
 
-def _finished_runs(runs: Path) -> None:
-    """Two seeds of REINFORCE and of PPO as their run folders end up, without training."""
-    for seed in (0, 1):
-        run = runs / f"reinforce-seed{seed}"
-        run.mkdir(parents=True)
-        _write_csv(
-            run / "metrics.csv",
-            [
-                {"images": 50_000 * epoch, "minutes": 0.5 * epoch, "val_accuracy": 80 + epoch}
-                for epoch in (1, 2, 3)
-            ],
-        )
-        (run / "eval-test.json").write_text(json.dumps({"accuracy": 94.5 + seed}))
-        run = runs / f"ppo-seed{seed}"
-        run.mkdir()
-        _write_csv(
-            run / "metrics.csv",
-            [
-                {"timesteps": 100_000 * step, "minutes": step, "val_accuracy": 20 + 10 * step}
-                for step in (1, 2)
-            ]
-            + [{"timesteps": 250_000, "minutes": 2.5, "val_accuracy": ""}],  # no validation
-        )
-        config = {
-            "policy": "MultiInputPolicy",
-            "policy_kwargs": {},
-            "action_type": "multidiscrete",
-            "result": {"timesteps": 250_000, "minutes": 2.5},
-        }
-        (run / "config.json").write_text(json.dumps(config))
-        (run / "eval-test.json").write_text(json.dumps({"accuracy": 55.0 + seed}))
+def report_args(tmp_path):
+    return [
+        "--records-dir", str(tmp_path / "records"), "--out", str(tmp_path / "docs" / "b.md"),
+        "--speed-file", str(tmp_path / "speed.json"),
+    ]  # fmt: skip
 
 
-def test_report_only_writes_the_table_and_a_valid_png(tmp_path):
-    runs, out = tmp_path / "runs", tmp_path / "docs" / "benchmark.md"
-    _finished_runs(runs)
-    argv = ["--report-only", "--runs-dir", str(runs), "--out", str(out)]
-    assert algorithms.main([*argv, "--algos", "reinforce", "ppo", "--seeds", "2"]) == 0
-    text = out.read_text()
-    assert "| reinforce | RecurrentAttentionModel (? core) | box | 900,000 |" in text
-    assert "| ppo | MultiInputPolicy | multidiscrete | 250,000 | 2.5 |" in text
-    assert "95.00 ± 0.71" in text and "![validation accuracy" in text
-    png = out.with_suffix(".png")
-    with Image.open(png) as picture:
-        picture.verify()  # a complete, readable PNG
-    with Image.open(png) as picture:
-        assert picture.format == "PNG"
-        width, height = picture.size
-        assert 800 <= width <= 2000 and 300 <= height <= 1000
-    assert not list(png.parent.glob(".benchmark.png.*"))  # no temp file left beside it
+def test_report_rebuilds_the_page_and_plots_from_the_records(tmp_path, monkeypatch):
+    monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)  # the intervals' width is not tested
+    made_up_records(tmp_path / "records")
+    # A record at another budget is listed, not aggregated.
+    other = make_record(budget_steps=100_000, test_accuracy=12.0)
+    write_record(other, tmp_path / "records")
+    assert algorithms.main(["--report", *report_args(tmp_path)]) == 0
+    text = (tmp_path / "docs" / "b.md").read_text()
+    assert "from 19 run record(s)" in text and "1 at a budget other than the planned one" in text
+    assert "### reward only (training never reads the label)" in text
+    assert "Tasks: mnist, translated" in text
+    assert "| ppo-history | glimpse history (frame stack of T) | 3 |" in text
+    assert "| reinforce-hybrid | RAM core (ReLU RNN) | 3 |" in text
+    assert "**reduced**" in text  # the planned budgets are below the protocol's
+    assert "Target: a reward-only SB3 algorithm with memory" in text
+    assert "**not met**. Best: ppo-history, 51.00%" in text
+    for plot in ("aggregate.png", "curves.png"):
+        path = tmp_path / "docs" / "benchmark" / plot
+        with Image.open(path) as picture:
+            picture.verify()
+        assert f"](benchmark/{plot})" in text
+    assert not list((tmp_path / "docs" / "benchmark").glob(".*"))  # no temp files left
 
 
-def test_report_only_without_finished_runs_fails(tmp_path, capsys):
-    argv = ["--report-only", "--runs-dir", str(tmp_path), "--out", str(tmp_path / "b.md")]
-    assert algorithms.main(argv) == 1
-    assert "no finished runs" in capsys.readouterr().err
-    assert not (tmp_path / "b.png").exists()
+def test_report_without_records_still_shows_the_protocol_and_plan(tmp_path):
+    speed = Speed(MNIST, "ppo", 20_000, 5_000.0, 6.0, 1, 1.0, "cpu", "2026-12-05")
+    write_speeds(tmp_path / "speed.json", {(MNIST, "ppo"): speed})
+    assert algorithms.main(["--report", *report_args(tmp_path)]) == 0
+    text = (tmp_path / "docs" / "b.md").read_text()
+    assert "No runs recorded yet" in text and "Not measured yet" in text
+    assert "## Compute plan" in text and "| ppo | ~" in text and "not measured" in text
+    assert "| ppo | 5,000 | 6 |" in text  # the speed table
+    assert not (tmp_path / "docs" / "benchmark").exists()  # nothing to plot
+
+
+def test_runs_go_side_by_side_and_are_reused_the_second_time(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAIN)
+    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    argv = [
+        "--tasks", "mnist", "--algos", "ppo", "a2c-history", "--seeds", "2", "--parallel", "2",
+        "--runs-dir", str(tmp_path / "runs"), "--train-script", str(script),
+        *report_args(tmp_path),
+    ]  # fmt: skip
+    assert algorithms.main(argv) == 0
+    records = read_records(tmp_path / "records")
+    assert sorted((r.entry, r.seed) for r in records) == [
+        ("a2c-history", 0), ("a2c-history", 1), ("ppo", 0), ("ppo", 1),
+    ]  # fmt: skip
+    assert all(r.hardware["runs_side_by_side"] == 2 for r in records)
+    assert "runs: 4 done" in capsys.readouterr().out
+    calls = (tmp_path / "calls.jsonl").read_text().count("\n")
+    assert algorithms.main(argv) == 0
+    assert "runs: 4 reused" in capsys.readouterr().out
+    assert (tmp_path / "calls.jsonl").read_text().count("\n") == calls
+
+
+def test_plan_lists_what_is_left_in_hours(tmp_path, capsys):
+    speed = Speed(MNIST, "ppo", 20_000, 5_000.0, 6.0, 1, 1.0, "cpu", "2026-12-05")
+    write_speeds(tmp_path / "speed.json", {(MNIST, "ppo"): speed})
+    done = replace(make_record(entry="ppo", algo="ppo"),
+                   budget_steps=task_protocol("mnist").budget_steps)  # fmt: skip
+    write_record(done, tmp_path / "records")
+    argv = ["--plan", "--tasks", "mnist", "--algos", "ppo", "dqn", "--seeds", "3"]
+    assert algorithms.main([*argv, "--parallel", "2", *report_args(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ppo" in out and "2 run(s) to do" in out  # seed 0 is recorded
+    assert "dqn" in out and "not measured" in out
+    assert "5 run(s) to do" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--tasks", "cifar"], "unknown task 'cifar'"),
+        (["--parallel", "0"], "--parallel must be at least 1"),
+        (["--algos", "reinforce-hybrid", "--tracks", "reward-only"], "no algorithm"),
+        (["--report", "--plan"], "not allowed with"),
+    ],
+)
+def test_bad_arguments_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        algorithms.parse_args(argv)
+    assert message in capsys.readouterr().err
 
 
 def test_the_reports_import_without_matplotlib_and_plotting_then_fails():
@@ -84,7 +140,8 @@ def test_the_reports_import_without_matplotlib_and_plotting_then_fails():
     # plot then fails loudly instead of falling back to another drawing.
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import benchmarks.algorithms, benchmarks.paper_tables, benchmarks.plotting\n"
+        "import benchmarks.algorithms, benchmarks.benchmark_report, benchmarks.paper_tables\n"
+        "import benchmarks.plotting\n"
         "try:\n"
         "    benchmarks.plotting.pyplot()\n"
         "except ImportError:\n"

@@ -28,6 +28,7 @@ from agents.batch_rows import BatchRows
 from agents.checkpoint import load_checkpoint
 from agents.evaluation import evaluate
 from agents.launch import Launch, LaunchError, RankLost
+from agents.learning_curve import read_curve
 from agents.ram_policy import RAMPolicy, RecurrentAttentionModel
 from agents.reinforce import ReinforceConfig, make_optimizer, update
 
@@ -270,18 +271,19 @@ def test_torchrun_trains_on_two_ranks_rank_0_alone_writes_and_resume_carries_on(
     tmp_path, run_bounded
 ):
     run = tmp_path / "two"
-    torchrun(run_bounded, "--max-images", "128", "--out", str(run))
+    curve = ["--curve-every", "768"]  # a point every 128 images of 6 steps: all ranks score
+    torchrun(run_bounded, "--max-images", "128", "--out", str(run), *curve)
     # One writer: a second rank writing would add its own TensorBoard file and metric rows.
     written = sorted(path.name for path in run.iterdir())
-    assert written == ["best.pt", "last.pt", "metrics.csv", "tb"]
+    assert written == ["best.pt", "curve.csv", "last.pt", "metrics.csv", "tb"]
     assert len(list((run / "tb").iterdir())) == 1
     assert [row["images"] for row in read_metrics(run)] == ["128"]
-    torchrun(run_bounded, "--max-images", "256", "--out", str(run), "--resume")
+    torchrun(run_bounded, "--max-images", "256", "--out", str(run), "--resume", *curve)
     assert [row["images"] for row in read_metrics(run)] == ["128", "256"]
     assert len(list((run / "tb").iterdir())) == 2  # one per run segment
 
     single = tmp_path / "one"  # the same run in one process, straight through
-    assert train.main([*TINY, "--max-images", "256", "--out", str(single)]) == 0
+    assert train.main([*TINY, "--max-images", "256", "--out", str(single), *curve]) == 0
     split, whole = (load_checkpoint(folder / "last.pt") for folder in (run, single))
     assert split["progress"]["updates"] == whole["progress"]["updates"] == 4
     for name, weight in whole["model"].items():
@@ -291,3 +293,8 @@ def test_torchrun_trains_on_two_ranks_rank_0_alone_writes_and_resume_carries_on(
     split_row, whole_row = read_metrics(run)[-1], read_metrics(single)[-1]
     accuracies = float(split_row["val_accuracy"]), float(whole_row["val_accuracy"])
     assert accuracies[0] == pytest.approx(accuracies[1], abs=0.05)  # 5 of 10,000 images
+    split_curve, whole_curve = read_curve(run), read_curve(single)
+    assert [row["steps"] for row in split_curve] == [row["steps"] for row in whole_curve]
+    assert [row["steps"] for row in split_curve] == [768, 1536]
+    for split_point, whole_point in zip(split_curve, whole_curve, strict=True):
+        assert split_point["val_accuracy"] == pytest.approx(whole_point["val_accuracy"], abs=0.05)

@@ -69,3 +69,14 @@ def test_only_the_environments_needs_are_required():
     extra = " ".join(project["optional-dependencies"]["agents"])
     for package in ("torch", "stable-baselines3", "sb3-contrib", "tqdm", "tensorboard"):
         assert package in extra
+
+
+def test_the_tests_extra_brings_the_benchmark_aggregates():
+    """CI installs ``.[agents,dev]``; the benchmark's tests import rliable, so ``dev`` brings the
+    ``benchmark`` extra (rliable, and the pandas that its arch can be imported beside)."""
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert "ram-env[benchmark]" in extras["dev"]
+    assert any(entry.startswith("rliable") for entry in extras["benchmark"])
+    assert "pandas<3" in extras["benchmark"]

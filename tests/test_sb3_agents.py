@@ -253,6 +253,7 @@ def test_each_algorithm_trains_and_writes_its_run(tmp_path, algo):
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["algo"] == algo
     assert config["action_type"] == get_spec(algo).default_action_type
+    assert config["track"] == get_spec(algo).track() and config["memory"] == get_spec(algo).memory
     assert config["result"]["timesteps"] == summary["timesteps"]
     with (tmp_path / "metrics.csv").open(newline="") as file:
         rows = list(csv.DictReader(file))

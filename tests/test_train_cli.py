@@ -243,6 +243,7 @@ def test_tiny_run_writes_metrics_and_checkpoints(tiny_run):
     for name in ("last.pt", "best.pt"):
         checkpoint = torch.load(tiny_run / name, weights_only=True)
         assert checkpoint["config"]["max_images"] == 256
+        assert checkpoint["track"] == "hybrid"  # the default --loss reads the label
         assert checkpoint["progress"]["updates"] == 4
         assert isinstance(checkpoint["rng"]["torch"], torch.Tensor)
 
