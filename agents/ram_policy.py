@@ -53,6 +53,7 @@ class RAMConfig:
     location_std: float = DEFAULT_LOCATION_STD
     learn_std: bool = False
     locations: str = "learned"  # "random": the paper's control, glimpses placed uniformly
+    baseline_trains_core: bool = False  # the paper's baseline reads h_t without training it
 
     def __post_init__(self) -> None:
         if self.core not in CORE_TYPES:
@@ -240,7 +241,7 @@ class StepOutput(NamedTuple):
     hidden: torch.Tensor  # h_t (B, hidden_size)
     state: CoreState  # the core state to feed to the next step
     location_mean: torch.Tensor  # mu_t (B, 2)
-    baseline: torch.Tensor  # b_t (B,), computed from h_t.detach()
+    baseline: torch.Tensor  # b_t (B,), from h_t.detach() unless baseline_trains_core
 
 
 class RecurrentAttentionModel(nn.Module):
@@ -317,8 +318,12 @@ class RecurrentAttentionModel(nn.Module):
         return mean, None
 
     def baseline(self, hidden: torch.Tensor) -> torch.Tensor:
-        """``b_t`` (B,): the expected reward, from ``h_t.detach()`` (no gradient to the core)."""
-        return self.baseline_layer(hidden.detach()).squeeze(-1)
+        """``b_t`` (B,): the expected reward, from ``h_t.detach()`` (no gradient to the core),
+        or from ``h_t`` itself with ``baseline_trains_core`` (its error shapes the core too,
+        as a critic's does in actor-critic methods)."""
+        if not self.config.baseline_trains_core:
+            hidden = hidden.detach()
+        return self.baseline_layer(hidden).squeeze(-1)
 
     def classify(self, hidden: torch.Tensor) -> torch.Tensor:
         """Class logits ``(B, K)`` from the last hidden state (fp32 whatever the precision)."""

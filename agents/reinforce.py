@@ -359,6 +359,7 @@ def build_model(
         location_std=config.std,
         learn_std=config.learn_std,
         locations=config.locations,
+        baseline_trains_core=config.baseline_trains_core,
     )
     return RecurrentAttentionModel(model_config).to(config.device)
 

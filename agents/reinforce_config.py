@@ -43,6 +43,7 @@ SETTINGS_BEFORE_THEY_EXISTED = {
     "compile": False,
     "entropy_weight": 0.0,
     "discount": 1.0,
+    "baseline_trains_core": False,
 }
 
 CATCH_DEFAULTS: dict[str, Any] = {
@@ -74,6 +75,11 @@ class ReinforceConfig(RunSettings):
         DEFAULT_LOCATION_STD, "std of the Gaussian location policy", type=positive_float
     )
     learn_std: bool = setting(False, "learn the location std")
+    baseline_trains_core: bool = setting(
+        False,
+        "let the baseline's squared error train the core too (a critic's auxiliary signal; "
+        "the paper's baseline reads h_t without changing it)",
+    )
     locations: str = setting(
         "learned",
         "learned: the Gaussian location policy; random: the paper's control, glimpses at "

@@ -210,6 +210,14 @@ def test_baseline_loss_does_not_reach_the_core():
     assert all(p.grad is None for p in model.core.parameters())
 
 
+def test_baseline_trains_the_core_when_asked():
+    env = make_env()
+    model = make_model(env, baseline_trains_core=True)
+    rollout = collect_rollout(model, env, seed=3, sample_class=False)
+    compute_losses(rollout).baseline.backward()
+    assert all(p.grad.abs().sum() > 0 for p in model.core.parameters())
+
+
 def test_reinforce_loss_trains_the_classifier_by_policy_gradient():
     env = make_env()
     model = make_model(env)
