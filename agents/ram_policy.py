@@ -31,7 +31,12 @@ from torch import nn
 
 from agents.batch_rows import BatchRows
 from agents.precision import autocast, full_precision
-from agents.reinforce_config import CORE_TYPES, DEFAULT_LOCATION_STD, LOCATION_POLICIES
+from agents.reinforce_config import (
+    CORE_TYPES,
+    DEFAULT_LOCATION_STD,
+    GLIMPSE_INPUTS,
+    LOCATION_POLICIES,
+)
 from agents.rollout import env_action, observation_to_tensors
 
 CoreState = tuple[torch.Tensor, ...]
@@ -54,10 +59,15 @@ class RAMConfig:
     learn_std: bool = False
     locations: str = "learned"  # "random": the paper's control, glimpses placed uniformly
     baseline_trains_core: bool = False  # the paper's baseline reads h_t without training it
+    glimpse_input: str = "mean"  # "sum": each scale's block sums (see GlimpseNetwork)
 
     def __post_init__(self) -> None:
         if self.core not in CORE_TYPES:
             raise ValueError(f"core must be one of {CORE_TYPES}, got {self.core!r}")
+        if self.glimpse_input not in GLIMPSE_INPUTS:
+            raise ValueError(
+                f"glimpse_input must be one of {GLIMPSE_INPUTS}, got {self.glimpse_input!r}"
+            )
         if self.locations not in LOCATION_POLICIES:
             raise ValueError(
                 f"locations must be one of {LOCATION_POLICIES}, got {self.locations!r}"
@@ -81,7 +91,13 @@ class RAMConfig:
 
 
 class GlimpseNetwork(nn.Module):
-    """Fuses what was seen (the retina's patches) with where (the location) into one vector."""
+    """Fuses what was seen (the retina's patches) with where (the location) into one vector.
+
+    ``glimpse_input="sum"`` multiplies scale i by its block area ``4**i`` before the first
+    layer: block sums instead of means. On a sparse screen (Catch: a ball pixel and a
+    paddle) a lone pixel then weighs as much at the coarsest scale as at the finest, where
+    means would shrink it 16-fold at 3 scales.
+    """
 
     def __init__(
         self,
@@ -90,9 +106,14 @@ class GlimpseNetwork(nn.Module):
         glimpse_hidden: int = 128,
         location_hidden: int = 128,
         features_dim: int = 256,
+        glimpse_input: str = "mean",
     ) -> None:
         super().__init__()
         self.features_dim = features_dim
+        gains = 4.0 ** torch.arange(num_scales, dtype=torch.float32)[:, None, None]
+        self.register_buffer(
+            "scale_gains", gains if glimpse_input == "sum" else None, persistent=False
+        )
         self.what = nn.Linear(num_scales * glimpse_size * glimpse_size, glimpse_hidden)
         self.where = nn.Linear(2, location_hidden)
         self.what_out = nn.Linear(glimpse_hidden, features_dim)  # the paper's A
@@ -100,6 +121,8 @@ class GlimpseNetwork(nn.Module):
 
     def forward(self, glimpse: torch.Tensor, location: torch.Tensor) -> torch.Tensor:
         """``glimpse`` (B, k, g, g), ``location`` (B, 2) -> features (B, features_dim)."""
+        if self.scale_gains is not None:
+            glimpse = glimpse * self.scale_gains
         h_g = F.relu(self.what(glimpse.flatten(1)))
         h_l = F.relu(self.where(location))
         # A h_g + B h_l, with the sum fused into B's matrix product (addmm): one kernel and
@@ -265,6 +288,7 @@ class RecurrentAttentionModel(nn.Module):
             config.glimpse_hidden,
             config.location_hidden,
             config.glimpse_features,
+            config.glimpse_input,
         )
         self.core = make_core(config.core, config.glimpse_features, config.hidden_size)
         self.location_network = LocationNetwork(

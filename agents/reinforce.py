@@ -360,6 +360,7 @@ def build_model(
         learn_std=config.learn_std,
         locations=config.locations,
         baseline_trains_core=config.baseline_trains_core,
+        glimpse_input=config.glimpse_input,
     )
     return RecurrentAttentionModel(model_config).to(config.device)
 

@@ -20,6 +20,7 @@ from ram_env.registration import CATCH_ENV_IDS
 __all__ = [
     "CATCH_DEFAULTS",
     "CORE_TYPES",
+    "GLIMPSE_INPUTS",
     "DEFAULT_LOCATION_STD",
     "LOCATION_POLICIES",
     "LOSSES",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 CORE_TYPES = ("rnn", "lstm", "gru")
+GLIMPSE_INPUTS = ("mean", "sum")
 LOCATION_POLICIES = ("learned", "random")
 LOSSES = ("hybrid", "reinforce")
 
@@ -44,6 +46,7 @@ SETTINGS_BEFORE_THEY_EXISTED = {
     "entropy_weight": 0.0,
     "discount": 1.0,
     "baseline_trains_core": False,
+    "glimpse_input": "mean",
 }
 
 CATCH_DEFAULTS: dict[str, Any] = {
@@ -75,6 +78,12 @@ class ReinforceConfig(RunSettings):
         DEFAULT_LOCATION_STD, "std of the Gaussian location policy", type=positive_float
     )
     learn_std: bool = setting(False, "learn the location std")
+    glimpse_input: str = setting(
+        "mean",
+        "what the glimpse network reads of each scale: the retina's block means, or their "
+        "sums (scale i times 4**i, so a lone bright pixel reads the same at every scale)",
+        choices=GLIMPSE_INPUTS,
+    )
     baseline_trains_core: bool = setting(
         False,
         "let the baseline's squared error train the core too (a critic's auxiliary signal; "

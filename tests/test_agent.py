@@ -210,6 +210,19 @@ def test_baseline_loss_does_not_reach_the_core():
     assert all(p.grad is None for p in model.core.parameters())
 
 
+def test_summed_glimpse_input_is_the_means_times_the_block_areas():
+    torch.manual_seed(0)
+    summed = GlimpseNetwork(3, 6, glimpse_input="sum")
+    torch.manual_seed(0)
+    averaged = GlimpseNetwork(3, 6)
+    glimpse, location = torch.rand(4, 3, 6, 6), torch.rand(4, 2)
+    areas = torch.tensor([1.0, 4.0, 16.0])[:, None, None]
+    torch.testing.assert_close(summed(glimpse, location), averaged(glimpse * areas, location))
+    assert summed.state_dict().keys() == averaged.state_dict().keys()  # checkpoints as before
+    with pytest.raises(ValueError, match="glimpse_input"):
+        RAMConfig(num_scales=3, glimpse_size=6, num_classes=3, glimpse_input="max")
+
+
 def test_baseline_trains_the_core_when_asked():
     env = make_env()
     model = make_model(env, baseline_trains_core=True)
