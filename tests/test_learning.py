@@ -126,9 +126,12 @@ def flip(part: str):
     real = reinforce.compute_losses
 
     def flipped(
-        rollout: reinforce.Rollout, location_weight: float = 1.0, entropy_weight: float = 0.0
+        rollout: reinforce.Rollout,
+        location_weight: float = 1.0,
+        entropy_weight: float = 0.0,
+        discount: float = 1.0,
     ) -> reinforce.Losses:
-        losses = real(rollout, location_weight, entropy_weight)
+        losses = real(rollout, location_weight, entropy_weight, discount)
         weight = location_weight if part == "location" else 1.0
         total = losses.total - 2.0 * weight * getattr(losses, part)
         return losses._replace(total=total, **{part: -getattr(losses, part)})
