@@ -6,6 +6,7 @@
     python train.py --algo ppo --help                      # ppo's own settings
     python train.py --eval runs/quick/best.pt --split test --mc 10
     python train.py --eval runs/quick/best.pt --split test --plot-glimpses paths.gif
+    python train.py --eval pretrained:GlimpseMNIST-v0 --split test   # a shipped agent
     torchrun --nproc-per-node 2 train.py --algo reinforce --out runs/two  # data-parallel
 
 The algorithms are those of ``agents.registry``; each one's flags are generated from its
@@ -25,7 +26,8 @@ from typing import Any
 # commands import torch, the trainers and SB3 when they run.
 from agents.cli_common import default_run_dir, positive_int
 from agents.launch import Launch, LaunchError, RankLost
-from agents.registry import ALGORITHMS, algorithm_of_run, get_algorithm
+from agents.pretrained import PretrainedError, is_pretrained, pretrained_id, resolve
+from agents.registry import ALGORITHMS, get_algorithm
 from agents.settings import add_settings, config_from_args, default_of, settings_of
 from ram_env.atomic import write_json_atomic
 from ram_env.data import SPLITS, DataError
@@ -81,10 +83,12 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     evaluation = parser.add_argument_group("evaluation (any algorithm's run)")
     evaluation.add_argument(
         "--eval",
-        type=Path,
+        type=str,
         default=None,
         metavar="CKPT",
-        help="score a checkpoint (.pt, model.zip or its run folder) instead of training",
+        help="score a checkpoint (.pt, model.zip or its run folder) instead of training; "
+        "pretrained:ENV_ID scores the trained agent shipped for ENV_ID "
+        "(python -m agents.pretrained list)",
     )
     evaluation.add_argument("--split", choices=SPLITS, default="test", help="split to score")
     evaluation.add_argument(
@@ -239,43 +243,34 @@ def run_training(
 # --------------------------------------------------------------------------- evaluation
 
 
-def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[str]) -> int:
-    """Score any algorithm's run on ``split``; the typed ``EVAL_OVERRIDES`` replace its task."""
+def run_evaluation(
+    path: Path,
+    split: str,
+    args: argparse.Namespace,
+    typed: set[str],
+    report_dir: Path | None = None,
+) -> int:
+    """Score any algorithm's run on ``split``; the typed ``EVAL_OVERRIDES`` replace its task.
+    The reports go beside the checkpoint, or to ``report_dir`` (a shipped agent's)."""
     import torch
 
-    from agents.checkpoint import CheckpointError
-    from agents.evaluation import evaluate
-    from ram_env.scoring import make_eval_env
+    from agents.evaluation import score_run
 
-    module = algorithm_of_run(path).load_module()
     if "threads" in typed:
         torch.set_num_threads(args.threads)
-    precision = getattr(args, "precision", None) or "auto"
-    loaded = module.load(path, args.device, sample_paths=args.mc > 1, precision=precision)
-    task = {"env_id": loaded.env_id, "seed": loaded.seed, "eval_batch_size": loaded.eval_batch_size}
-    env_kwargs = dict(loaded.env_kwargs)
-    for dest in typed & set(EVAL_OVERRIDES):
-        (task if dest in task else env_kwargs)[dest] = getattr(args, dest)
-    env = make_eval_env(task["env_id"], split, task["eval_batch_size"], **env_kwargs)
-    try:
-        loaded.policy.check_observation_space(env.single_observation_space)
-        result = evaluate(loaded.policy, env, mc=args.mc, seed=task["seed"], split=split)
-    except ValueError as error:
-        raise CheckpointError(f"{path}: {error}") from error
-    finally:
-        env.close()
-    report = {
-        **result.to_dict(),
-        "checkpoint": str(loaded.checkpoint),
-        "algo": loaded.algo,
-        "env": task["env_id"],
-        "env_kwargs": env_kwargs,
-        "seed": task["seed"],
-        **loaded.details,
-    }
+    scored = score_run(
+        path,
+        split,
+        mc=args.mc,
+        device=args.device,
+        precision=getattr(args, "precision", None) or "auto",
+        overrides={dest: getattr(args, dest) for dest in typed & set(EVAL_OVERRIDES)},
+    )
+    result, loaded = scored.result, scored.loaded
+    report = scored.report()
     # eval-{split}.json is the latest score; the second file keeps each checkpoint's score
     # per path count, so a later --mc 10 run never overwrites the one-path figure.
-    folder, stem = loaded.checkpoint.parent, loaded.checkpoint.stem
+    folder, stem = report_dir or loaded.checkpoint.parent, loaded.checkpoint.stem
     out_file, kept_file = (
         folder / f"eval-{split}.json",
         folder / f"eval-{split}-{stem}-mc{args.mc}.json",
@@ -284,24 +279,36 @@ def run_evaluation(path: Path, split: str, args: argparse.Namespace, typed: set[
         write_json_atomic(file, report)
     paths = "one path" if args.mc == 1 else f"{args.mc} sampled paths"
     if result.per_class_accuracy == []:  # Catch: no classes, its accuracy is the catch rate
-        scored = f"catch rate {result.accuracy:.2f}% ({result.n} games"
+        figure = f"catch rate {result.accuracy:.2f}% ({result.n} games"
     else:
-        scored = f"error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, {result.n} images"
-    print(f"{split} {scored}, {paths}); wrote {out_file} and {kept_file.name}")
+        figure = f"error {result.error:.2f}% (accuracy {result.accuracy:.2f}%, {result.n} images"
+    print(f"{split} {figure}, {paths}); wrote {out_file} and {kept_file.name}")
     if args.plot_glimpses is not None:
         from agents.visualize import plot_glimpse_paths
 
         written = plot_glimpse_paths(
             loaded.policy,
-            task["env_id"],
+            scored.env_id,
             split,
             args.plot_glimpses,
             count=args.plot_count,
-            seed=task["seed"],
-            **env_kwargs,
+            seed=scored.seed,
+            **scored.env_kwargs,
         )
         print(f"wrote {written}")
     return 0
+
+
+def evaluate_target(target: str, args: argparse.Namespace, typed: set[str]) -> int:
+    """``--eval TARGET``: a run's checkpoint, or ``pretrained:ENV_ID``, a shipped agent (its
+    file's hash checked first; its reports go to ``runs/pretrained/ENV_ID/``, not into the
+    installed package)."""
+    if not is_pretrained(target):
+        return run_evaluation(Path(target), args.split, args, typed)
+    path = resolve(target)
+    report_dir = Path("runs") / "pretrained" / pretrained_id(target)
+    print(f"{target}: {path} (sha256 verified)", file=sys.stderr)
+    return run_evaluation(path, args.split, args, typed, report_dir=report_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,9 +328,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.eval is not None:
-            return run_evaluation(args.eval, args.split, args, typed)
+            return evaluate_target(args.eval, args, typed)
         return run_training(args, parser, typed, launch)
-    except (CheckpointError, DataError, LaunchError) as error:
+    except (CheckpointError, DataError, LaunchError, PretrainedError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except RankLost as error:

@@ -9,18 +9,23 @@ samples its paths plays N of them per image and the class scores of its last act
 ``mc=1`` only (accuracy: the catch rate). With ``shard`` several processes score the split
 together, each its share of the batches (``ram_env.scoring.Shard``); each of them gets the
 whole split's result.
+
+``score_run`` is ``train.py --eval``: a run's checkpoint loaded by the algorithm that wrote it
+and scored this way; ``agents.pretrained`` scores the agents it packs through it too.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium
 import numpy as np
 
-from agents.policy import Policy
-from ram_env.scoring import Shard, path_batches, score, summed
+from agents.policy import LoadedPolicy, Policy
+from ram_env.scoring import Shard, make_eval_env, path_batches, score, summed
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,60 @@ def evaluate(
     return EvalResult(
         split=split, n=num_images, mc=mc, accuracy=accuracy, error=round(100.0 - accuracy, 4)
     )
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """A run's score on a split, with the policy and the task it was scored on."""
+
+    result: EvalResult
+    loaded: LoadedPolicy
+    env_id: str
+    env_kwargs: dict[str, Any]
+    seed: int
+
+    def report(self) -> dict[str, Any]:
+        """What ``--eval`` writes to ``eval-SPLIT.json``."""
+        return {
+            **self.result.to_dict(),
+            "checkpoint": str(self.loaded.checkpoint),
+            "algo": self.loaded.algo,
+            "env": self.env_id,
+            "env_kwargs": self.env_kwargs,
+            "seed": self.seed,
+            **self.loaded.details,
+        }
+
+
+def score_run(
+    path: str | os.PathLike,
+    split: str,
+    *,
+    mc: int = 1,
+    device: str = "cpu",
+    precision: str = "auto",
+    overrides: dict[str, Any] | None = None,
+) -> ScoredRun:
+    """Load the run at ``path`` with the algorithm that wrote it and score it on every image
+    of ``split`` (``mc`` paths each). ``overrides`` replace settings of the task it trained on
+    (``env_id``, ``seed``, ``eval_batch_size`` or an env keyword such as ``num_glimpses``).
+    ``CheckpointError`` if the run cannot be read or does not fit the env it is scored on."""
+    from agents.checkpoint import CheckpointError
+    from agents.registry import algorithm_of_run
+
+    path = Path(path)
+    module = algorithm_of_run(path).load_module()
+    loaded = module.load(path, device, sample_paths=mc > 1, precision=precision)
+    task = {"env_id": loaded.env_id, "seed": loaded.seed, "eval_batch_size": loaded.eval_batch_size}
+    env_kwargs = dict(loaded.env_kwargs)
+    for name, value in (overrides or {}).items():
+        (task if name in task else env_kwargs)[name] = value
+    env = make_eval_env(task["env_id"], split, task["eval_batch_size"], **env_kwargs)
+    try:
+        loaded.policy.check_observation_space(env.single_observation_space)
+        result = evaluate(loaded.policy, env, mc=mc, seed=task["seed"], split=split)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from error
+    finally:
+        env.close()
+    return ScoredRun(result, loaded, task["env_id"], env_kwargs, task["seed"])

@@ -577,13 +577,38 @@ def _load_state(
     checkpoint: dict[str, Any],
 ) -> None:
     """Load weights (and optimiser state) or raise ``CheckpointError`` saying what differs."""
+    weights = _in_model_dtypes(model, checkpoint["model"])
     try:
-        model.load_state_dict(checkpoint["model"])
+        model.load_state_dict(weights)
         if optimizer is not None and "optimizer" in checkpoint:
             optimizer.load_state_dict(checkpoint["optimizer"])
     except (RuntimeError, ValueError, KeyError) as error:
         first_line = str(error).strip().splitlines()[0]
         raise CheckpointError(f"checkpoint does not fit the model: {first_line}") from error
+
+
+def _in_model_dtypes(
+    model: RecurrentAttentionModel, weights: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """``weights`` cast to the model's own dtypes. A checkpoint may hold its floating-point
+    tensors in a narrower float (a shipped agent's are fp16, ``agents.pretrained``); they
+    become the model's fp32 here, by name. Any other dtype difference is refused."""
+    if not isinstance(weights, dict):
+        raise CheckpointError(f"checkpoint's model weights are a {type(weights).__name__}")
+    own = model.state_dict()
+    cast = {}
+    for name, tensor in weights.items():
+        target = own.get(name)
+        if target is None or not isinstance(tensor, torch.Tensor) or tensor.dtype == target.dtype:
+            cast[name] = tensor  # an unknown name or a non-tensor: load_state_dict names it
+        elif tensor.is_floating_point() and target.is_floating_point():
+            cast[name] = tensor.to(target.dtype)
+        else:
+            raise CheckpointError(
+                f"checkpoint does not fit the model: {name} is {tensor.dtype}, "
+                f"the model's is {target.dtype}"
+            )
+    return cast
 
 
 def load_model(checkpoint: dict[str, Any], device: str = "cpu") -> RecurrentAttentionModel:
@@ -606,7 +631,8 @@ def load(
     """The policy of a checkpoint (``best.pt``, ``last.pt``), with the task it trained on;
     ``precision`` is the one it plays in, ``"auto"`` the one the run trained in (fp32 for
     runs from before ``--precision``), so a score reproduces the run's own validation.
-    Checkpoints hold fp32 weights whatever they trained in."""
+    Checkpoints hold fp32 weights whatever they trained in; a shipped agent's fp16 weights
+    (``agents.pretrained``) become fp32 as they load."""
     checkpoint = load_checkpoint(path)
     config = ReinforceConfig.from_dict(checkpoint["config"])
     model = load_model(checkpoint, device)
