@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shlex
 import shutil
 from fnmatch import fnmatch
 from pathlib import Path
@@ -206,3 +207,10 @@ def test_mnist_agent_reproduces_its_sampled_paths_score(tmp_path, monkeypatch):
     (score,) = sidecar["scores"]
     assert (score["mc"], score["n"]) == (2, 10_000) and sidecar["metric"] == "accuracy"
     assert report["accuracy"] == score["accuracy"]
+
+
+def test_the_readme_one_line_command_is_a_train_py_eval_of_a_shipped_agent():
+    readme = (ROOT / "README.md").read_text().split("## Try a trained agent")[1]
+    line = next(line for line in readme.splitlines() if line.startswith("python train.py"))
+    args = train.build_parser().parse_args(shlex.split(line)[2:])
+    assert pretrained.is_pretrained(args.eval) and args.split == "test"
