@@ -221,6 +221,20 @@ MUTATIONS = (
         LEARNER,
     ),
     Mutation(
+        "pretrained-hash-unchecked",
+        "agents/pretrained.py",
+        "    if actual != sidecar[\"sha256\"]:\n",
+        "    if False:\n",
+        ("tests/test_pretrained.py",),
+    ),
+    Mutation(
+        "pretrained-weights-kept-fp32",
+        "agents/pretrained.py",
+        "half = tensor.detach().to(torch.float16)",
+        "half = tensor.detach().clone()",
+        ("tests/test_pretrained.py",),
+    ),
+    Mutation(
         "ranks-sum-gradients",
         "agents/distributed.py",
         "        flat /= self.world_size\n",
