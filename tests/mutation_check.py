@@ -223,7 +223,7 @@ MUTATIONS = (
     Mutation(
         "pretrained-hash-unchecked",
         "agents/pretrained.py",
-        "    if actual != sidecar[\"sha256\"]:\n",
+        '    if actual != sidecar["sha256"]:\n',
         "    if False:\n",
         ("tests/test_pretrained.py",),
     ),
