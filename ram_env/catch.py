@@ -9,7 +9,7 @@ import numpy as np
 
 from ram_env.catch_batch import CatchBatch, CatchProperties, CatchSettings, CatchTask
 from ram_env.glimpse_env import _image_index_option
-from ram_env.render import render_frame
+from ram_env.render import check_render_mode, render_frame
 
 
 class CatchEnv(CatchProperties, gym.Env):
@@ -78,11 +78,7 @@ class CatchEnv(CatchProperties, gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, *, render_mode: str | None = None, **settings: Any) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.task = CatchTask(CatchSettings.from_kwargs("CatchEnv", **settings))
         self.observation_space = self.task.observation_space
         self.action_space = self.task.action_space

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 from ram_env.episodes import EpisodeBatch, GlimpseTask, TaskProperties, TaskSettings
-from ram_env.render import render_frame
+from ram_env.render import check_render_mode, render_frame
 
 
 class GlimpseEnv(TaskProperties, gym.Env):
@@ -76,11 +76,7 @@ class GlimpseEnv(TaskProperties, gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
 
     def __init__(self, *, render_mode: str | None = None, **settings: Any) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.task = GlimpseTask(TaskSettings.from_kwargs("GlimpseEnv", **settings))
         self.observation_space = self.task.observation_space
         self.action_space = self.task.action_space

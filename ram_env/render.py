@@ -17,6 +17,14 @@ _SCALE_COLOURS = [(255, 64, 64), (255, 176, 0), (64, 200, 64), (64, 160, 255)]
 _PATH_COLOUR = (0, 220, 220)
 
 
+def check_render_mode(render_mode: str | None, render_modes: Sequence[str]) -> None:
+    """Refuse a ``render_mode`` an env does not draw, naming the ones it does."""
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(
+            f"render_mode must be one of {list(render_modes)} or None, got {render_mode!r}"
+        )
+
+
 def render_frame(
     canvas: np.ndarray, path: Sequence[np.ndarray], glimpse_size: int, num_scales: int
 ) -> np.ndarray:
