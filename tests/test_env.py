@@ -552,3 +552,8 @@ def test_a_misspelt_argument_is_named(make):
     """An argument the env does not take is named, with the env and what it does take."""
     with pytest.raises(TypeError, match=r"Glimpse\w*Env got unexpected keyword arguments "):
         make("GlimpseMNIST-v0", num_glimpse=3)
+
+
+def test_unknown_render_mode_is_refused_by_name():
+    with pytest.raises(ValueError, match="render_mode must be one of \\['rgb_array'\\]"):
+        GlimpseEnv(render_mode="human")
