@@ -26,7 +26,7 @@ from ram_env import counter_rng
 from ram_env.actions import ActionDecoder
 from ram_env.catch_glimpses import CatchGlimpses
 from ram_env.data import SPLITS
-from ram_env.episodes import FIRST_LOCATIONS, GAUSSIAN_FIRST_STD, _box_muller
+from ram_env.episodes import FIRST_LOCATIONS, GAUSSIAN_FIRST_STD, EpisodeProperties, _box_muller
 from ram_env.retina import Retina
 
 MOVES = ("left", "stay", "right")  # action decision d moves the paddle by d - 1 columns
@@ -139,19 +139,11 @@ class CatchTask:
         return len(MOVES)
 
 
-class CatchProperties:
+class CatchProperties(EpisodeProperties):
     """``num_glimpses`` (steps per game), ``num_images`` (indexed games of the split) and
     ``num_moves`` of an env's ``task``."""
 
     task: CatchTask
-
-    @property
-    def num_glimpses(self) -> int:
-        return self.task.num_glimpses
-
-    @property
-    def num_images(self) -> int:
-        return self.task.num_images
 
     @property
     def num_moves(self) -> int:

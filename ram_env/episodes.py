@@ -131,22 +131,29 @@ def _check_settings(settings: TaskSettings) -> None:
         raise ValueError(f"reward must be one of {REWARDS}, got {settings.reward!r}")
 
 
-class TaskProperties:
-    """``num_glimpses``, ``num_classes`` and ``num_images`` of an env's ``task``."""
+class EpisodeProperties:
+    """``num_glimpses`` (steps per episode) and ``num_images`` (indexed episodes of the
+    split) of an env's ``task``, for every task of the package."""
 
-    task: GlimpseTask
+    task: Any
 
     @property
     def num_glimpses(self) -> int:
         return self.task.num_glimpses
 
     @property
-    def num_classes(self) -> int:
-        return self.task.num_classes
-
-    @property
     def num_images(self) -> int:
         return self.task.num_images
+
+
+class TaskProperties(EpisodeProperties):
+    """``num_glimpses``, ``num_classes`` and ``num_images`` of an env's ``task``."""
+
+    task: GlimpseTask
+
+    @property
+    def num_classes(self) -> int:
+        return self.task.num_classes
 
 
 class EpisodeBatch:

@@ -23,7 +23,7 @@ from ram_env.glimpse_env import _image_index_option
 from ram_env.torch_actions import TorchActionDecoder, describe
 from ram_env.torch_canvases import TorchCanvases
 from ram_env.torch_retina import TorchRetina
-from ram_env.vector_env import check_vector_arguments
+from ram_env.vector_env import check_vector_arguments, seed_per_env
 
 ACTION_CHECKS = ("step", "episode")
 
@@ -233,9 +233,7 @@ class TorchGlimpseVectorEnv(TaskProperties, VectorEnv):
             super().reset(seed=seed)
             seeds = seed
         else:
-            seeds = np.asarray(seed)
-            if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu":
-                raise ValueError(f"seed must be an int or {self.num_envs} ints, got {seed!r}")
+            seeds = seed_per_env(seed, self.num_envs)
             super().reset(seed=int(seeds[0]))
         image_index = _image_index_option(
             _host_options(options), self.num_envs, self.task.num_images

@@ -105,9 +105,7 @@ class GlimpseVectorEnv(TaskProperties, VectorEnv):
             super().reset(seed=seed)
             seeds = None if seed is None else _consecutive_seeds(seed, self.num_envs)
         else:
-            seeds = np.asarray(seed)
-            if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu":
-                raise ValueError(f"seed must be an int or {self.num_envs} ints, got {seed!r}")
+            seeds = seed_per_env(seed, self.num_envs)
             super().reset(seed=int(seeds[0]))
         if seeds is not None:
             self._batch.seed(seeds)
@@ -193,6 +191,14 @@ def check_vector_arguments(
     if task_kwargs.pop("render_mode", None) is not None:
         raise ValueError(f"{owner} does not render; use {single_env}(render_mode='rgb_array')")
     return int(num_envs), mode
+
+
+def seed_per_env(seed: Any, num_envs: int) -> np.ndarray:
+    """``reset(seed=[...])``'s list: ``num_envs`` integers, refused by name otherwise."""
+    seeds = np.asarray(seed)
+    if seeds.shape != (num_envs,) or seeds.dtype.kind not in "iu":
+        raise ValueError(f"seed must be an int or {num_envs} ints, got {seed!r}")
+    return seeds
 
 
 def _consecutive_seeds(seed: int, num_envs: int) -> np.ndarray:
