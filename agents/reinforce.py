@@ -514,15 +514,17 @@ def train(
 
     with StopRequest() as stop:
         model.train()
+        seconds = progress.train_seconds
         while progress.updates < total_updates:
-            # Every rank decides alike: on the slowest clock, and to stop if any was asked.
-            seconds, stopping = ranks.max(progress.train_seconds, float(bool(stop.requested)))
-            if stopping:
-                stop_reason = f"stopped by {stop.requested or 'a signal to another rank'}"
-                break
-            if budget_seconds is not None and seconds >= budget_seconds:
-                stop_reason = "time budget used"
-                break
+            if progress.updates % ranks.agree_every == 0:
+                # Every rank decides alike: on the slowest clock, and to stop if any was asked.
+                seconds, stopping = ranks.max(progress.train_seconds, float(bool(stop.requested)))
+                if stopping:
+                    stop_reason = f"stopped by {stop.requested or 'a signal to another rank'}"
+                    break
+                if budget_seconds is not None and seconds >= budget_seconds:
+                    stop_reason = "time budget used"
+                    break
             run_fraction = progress.updates / total_updates
             if budget_seconds is not None:
                 run_fraction = max(run_fraction, seconds / budget_seconds)

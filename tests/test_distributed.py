@@ -298,3 +298,13 @@ def test_torchrun_trains_on_two_ranks_rank_0_alone_writes_and_resume_carries_on(
     assert [row["steps"] for row in split_curve] == [768, 1536]
     for split_point, whole_point in zip(split_curve, whole_curve, strict=True):
         assert split_point["val_accuracy"] == pytest.approx(whole_point["val_accuracy"], abs=0.05)
+
+
+@pytest.mark.mnist
+def test_torchrun_ranks_stop_together_on_the_time_budget(tmp_path, run_bounded):
+    # The ranks agree on the clock every few updates, so the stop lands on one of those.
+    run = tmp_path / "budget"
+    torchrun(run_bounded, "--train-minutes", "0.02", "--epochs", "1000", "--out", str(run))
+    updates = load_checkpoint(run / "last.pt")["progress"]["updates"]
+    assert updates > 0 and updates % distributed.AGREE_EVERY_UPDATES == 0
+    assert int(read_metrics(run)[-1]["images"]) == updates * 64
