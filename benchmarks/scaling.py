@@ -5,13 +5,20 @@ N ranks under torchrun, one torch thread each, and the all-reduce cost behind it
     python -m benchmarks.scaling --rounds 3 -- --env GlimpseClutteredMNIST100-v0 \\
         --core lstm --batch-size 512 --max-images 51200
 
-Everything after ``--`` goes to ``train.py`` on both sides (``--threads 1``, ``--out`` and
+Everything after ``--`` goes to ``train.py`` on every side (``--threads 1``, ``--out`` and
 ``--no-progress`` are added; without ``--max-images``, ``--epochs`` or ``--train-minutes``
-it runs one epoch). The two sides run in alternating rounds, so drifting load hits both
-alike. Each run gives three figures:
+it runs one epoch). Three sides run in alternating rounds, so drifting load hits all alike:
+
+* ``1 process``: the command as given;
+* ``N ranks``: the same command under torchrun (the same global batch, split over the ranks);
+* ``N apart``: N one-process runs started together, each on ``batch / N`` episodes with its
+  own seed: a rank's work without the collectives, i.e. the most that N ranks could reach
+  on this machine (each trains the whole run length, so its wall time is not comparable).
+
+Each run gives three figures:
 
 * trainer images/s: rank 0's ``images_per_second`` in ``metrics.csv``, the training loop
-  alone (all-reduces included; start-up and validation not);
+  alone (all-reduces included; start-up and validation not); summed over the apart runs;
 * wall seconds of the whole command (start-up, data, validation, checkpoints);
 * CPU seconds of all its processes: on a machine busy with other work, where wall times
   stretch, the work the ranks add over one process (launcher and start-ups included).
@@ -72,21 +79,51 @@ def run_once(ranks: int, flags: list[str]) -> Sample:
     """Train once on ``ranks`` processes; the trainer's images/s and the wall time."""
     with tempfile.TemporaryDirectory(prefix="ram-env-scaling-") as scratch:
         out = Path(scratch) / "run"
-        command = train_command(ranks, flags, out)
-        environ = {**os.environ, "OMP_NUM_THREADS": "1"}
-        cpu_before, start = _children_cpu_seconds(), time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True)
-        seconds, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_before
-        if done.returncode != 0:
-            raise SystemExit(f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}")
-        with (out / "metrics.csv").open(newline="") as file:
-            rows = list(csv.DictReader(file))
+        return _run_together([train_command(ranks, flags, out)], [out])
+
+
+def run_apart(processes: int, flags: list[str], batch: int) -> Sample:
+    """``processes`` one-process runs at once, each on ``batch / processes`` episodes with its
+    own seed: the ranks' work without their collectives; images/s summed over them."""
+    with tempfile.TemporaryDirectory(prefix="ram-env-scaling-") as scratch:
+        outs = [Path(scratch) / f"run-{index}" for index in range(processes)]
+        commands = []
+        for index, out in enumerate(outs):
+            own = _with_flag(flags, "--batch-size", str(batch // processes))
+            own = _with_flag(own, "--seed", str(_flag_value(flags, "--seed", 0) + index))
+            commands.append(train_command(1, own, out))
+        return _run_together(commands, outs)
+
+
+def _run_together(commands: list[list[str]], outs: list[Path]) -> Sample:
+    """Start ``commands`` together and wait for all; the trainers' images/s (read from the
+    run folders ``outs``) summed, the wall time of the last, the CPU of all."""
+    environ = {**os.environ, "OMP_NUM_THREADS": "1"}
+    quiet, pipe = subprocess.DEVNULL, subprocess.PIPE
+    cpu_before, start = _children_cpu_seconds(), time.perf_counter()
+    running = [
+        subprocess.Popen(command, cwd=ROOT, env=environ, text=True, stdout=quiet, stderr=pipe)
+        for command in commands
+    ]
+    errors = [process.communicate()[1] for process in running]
+    seconds, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_before
+    for command, process, error in zip(commands, running, errors, strict=True):
+        if process.returncode != 0:
+            raise SystemExit(f"{shlex.join(command)} failed:\n{error[-3000:]}")
+    rate = sum(_trainer_images_per_second(out) for out in outs)
+    return Sample(rate, seconds, cpu)
+
+
+def _trainer_images_per_second(out: Path) -> float:
+    """Images/s of the training loop alone, from a run's ``metrics.csv`` (rank 0's)."""
+    with (out / "metrics.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
     images = sum(int(row["images"]) - int(previous["images"]) for previous, row in _pairs(rows))
     seconds_training = sum(
         (int(row["images"]) - int(previous["images"])) / float(row["images_per_second"])
         for previous, row in _pairs(rows)
     )
-    return Sample(images / seconds_training, seconds, cpu)
+    return images / seconds_training
 
 
 def _children_cpu_seconds() -> float:
@@ -181,12 +218,20 @@ def main(argv: list[str] | None = None) -> None:
     if not any(flag.split("=")[0] in RUN_LENGTH_FLAGS for flag in flags):
         flags += ["--epochs", "1"]
 
-    sides = {"1 process": 1, f"{args.ranks} ranks": args.ranks}
-    samples: dict[str, list[Sample]] = {side: [] for side in sides}
+    if batch % args.ranks:
+        parser.error(f"--batch-size {batch} does not split over {args.ranks} ranks")
+
+    one, many, apart = "1 process", f"{args.ranks} ranks", f"{args.ranks} apart"
+    runs = {
+        one: lambda: run_once(1, flags),
+        many: lambda: run_once(args.ranks, flags),
+        apart: lambda: run_apart(args.ranks, flags, batch),
+    }
+    samples: dict[str, list[Sample]] = {side: [] for side in runs}
     for round_index in range(args.rounds):
-        order = list(sides) if round_index % 2 == 0 else list(reversed(sides))
+        order = list(runs) if round_index % 2 == 0 else list(reversed(runs))
         for side in order:
-            sample = run_once(sides[side], flags)
+            sample = runs[side]()
             samples[side].append(sample)
             print(
                 f"{side:>10}: {sample.images_per_second:8,.0f} images/s trainer, "
@@ -199,24 +244,28 @@ def main(argv: list[str] | None = None) -> None:
         return statistics.median(getattr(sample, field) for sample in samples[side])
 
     print(f"# train.py {shlex.join(flags)}, 1 thread per process, medians of {args.rounds}")
+    print(f"# {apart}: {args.ranks} one-process runs at once on batch {batch // args.ranks} each")
     print("| side | trainer images/s | whole run s | CPU s |")
     print("|---|---:|---:|---:|")
-    for side in sides:
+    for side in runs:
         print(
             f"| {side} | {median(side, 'images_per_second'):,.0f} | "
             f"{median(side, 'wall_seconds'):.1f} | {median(side, 'cpu_seconds'):.1f} |"
         )
-    one, many = sides
-    rate = [median(side, "images_per_second") for side in sides]
+    rate = {side: median(side, "images_per_second") for side in runs}
     print(
-        f"speed-up of {many}: trainer {rate[1] / rate[0]:.2f}x, whole run "
+        f"speed-up of {many}: trainer {rate[many] / rate[one]:.2f}x, whole run "
         f"{median(one, 'wall_seconds') / median(many, 'wall_seconds'):.2f}x; CPU "
         f"{median(many, 'cpu_seconds') / median(one, 'cpu_seconds'):.2f}x one process's"
+    )
+    print(
+        f"{apart} (the ranks' work without collectives): {rate[apart] / rate[one]:.2f}x one "
+        f"process's images/s; the ranks reach {100 * rate[many] / rate[apart]:.0f}% of it"
     )
 
     numel = parameter_count(flags[2:])
     measured = allreduce_seconds(numel)
-    compute = batch / rate[0]  # seconds of one update in one process (1 thread)
+    compute = batch / rate[one]  # seconds of one update in one process (1 thread)
     print(
         f"\nmodel: {numel:,} parameters ({4 * numel / 1e6:.2f} MB of float32 gradients); "
         f"one update of batch {batch} takes {1000 * compute:.0f} ms in 1 process x 1 thread; "
@@ -232,6 +281,19 @@ def main(argv: list[str] | None = None) -> None:
             seconds = ring_allreduce_seconds(4 * numel, ranks, gbit * 1e9 / 8, NETWORK_LATENCY_S)
             cells.append(f"{100 * predicted_efficiency(compute, seconds, ranks):.0f}%")
         print(f"| {ranks} | " + " | ".join(cells) + " |")
+
+
+def _with_flag(flags: list[str], name: str, value: str) -> list[str]:
+    """``flags`` with ``name`` set to ``value`` (replaced where given, else added)."""
+    kept, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag == name:
+            skip = True
+        elif not flag.startswith(name + "="):
+            kept.append(flag)
+    return [*kept, name, value]
 
 
 def _flag_value(flags: list[str], name: str, default: int) -> int:

@@ -49,3 +49,21 @@ def test_flag_values_are_read_in_both_spellings():
 def test_the_all_reduce_is_timed_over_two_gloo_processes():
     seconds = scaling.allreduce_seconds(10_000)
     assert 0.0 < seconds < 1.0
+
+
+def test_the_apart_side_runs_one_process_each_on_its_share_of_the_batch(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr(scaling, "_run_together", lambda commands, outs: started.append(commands))
+    flags = ["--algo", "reinforce", "--batch-size", "512", "--seed=3", "--epochs", "2"]
+    scaling.run_apart(2, flags, 512)
+    (commands,) = started
+    assert len(commands) == 2
+    for index, command in enumerate(commands):
+        assert command[:2] == [sys.executable, "train.py"]
+        assert command.count("--batch-size") == 1 and not any("--seed=" in f for f in command)
+        assert command[command.index("--batch-size") + 1] == "256"
+        assert command[command.index("--seed") + 1] == str(3 + index)
+        assert command[command.index("--epochs") + 1] == "2"
+    assert (
+        commands[0][commands[0].index("--out") + 1] != commands[1][commands[1].index("--out") + 1]
+    )
