@@ -231,8 +231,8 @@ def pack(
         "command": command,
         "config": checkpoint["config"],
         "precision": checkpoint.get("precision"),
-        "source": {
-            "path": str(source.resolve()),
+        "source": {  # the run's checkpoint: its name (a path here means nothing elsewhere)
+            "file": source.name,
             "sha256": sha256_of(source),
             "progress": checkpoint.get("progress"),
         },
