@@ -24,24 +24,21 @@ def thread_environment(threads: int) -> dict[str, str]:
 
 def run_logged(command: list[str], log: Path, threads: int) -> tuple[int, float]:
     """Run ``command`` with its output appended to ``log``; (exit status, seconds)."""
-    start = time.perf_counter()
-    with log.open("a") as file:
-        file.write("$ " + " ".join(command) + "\n")
-        file.flush()
-        status = subprocess.call(
-            command,
-            stdout=file,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env=thread_environment(threads),
-        )
-    return status, time.perf_counter() - start
+    return _run(command, log, threads, stop=None, poll_s=0.0)
 
 
 def run_stoppable(
     command: list[str], log: Path, threads: int, stop: threading.Event, poll_s: float = 0.5
 ) -> tuple[int, float]:
     """``run_logged``, in its own process group, sent a SIGTERM once ``stop`` is set."""
+    return _run(command, log, threads, stop, poll_s)
+
+
+def _run(
+    command: list[str], log: Path, threads: int, stop: threading.Event | None, poll_s: float
+) -> tuple[int, float]:
+    """Run ``command`` logged to ``log``; with a ``stop`` event, in a process group of its own
+    that gets a SIGTERM once the event is set (without, in this one's: a Ctrl-C reaches it)."""
     start = time.perf_counter()
     with log.open("a") as file:
         file.write("$ " + " ".join(command) + "\n")
@@ -52,8 +49,14 @@ def run_stoppable(
             stderr=subprocess.STDOUT,
             cwd=ROOT,
             env=thread_environment(threads),
-            start_new_session=True,
+            start_new_session=stop is not None,
         )
+        if stop is None:
+            try:
+                return process.wait(), time.perf_counter() - start
+            except KeyboardInterrupt:  # the child got the same Ctrl-C: let it save and stop
+                process.wait()
+                raise
         signalled = False
         while True:
             try:
