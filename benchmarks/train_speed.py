@@ -11,7 +11,8 @@ Two loops, timed in alternating rounds so that both see the same machine load:
 * ``trainer``: ``agents.reinforce.update``, stepping the native ``GlimpseVectorEnv`` (numpy
   retina, env-side labels and rewards) exactly as ``train.py`` does;
 * ``env-free``: the same episode loop, model, losses and optimiser on a tensor batch of
-  MNIST digits, with the retina written in torch (no numpy env): the cost of the model alone.
+  MNIST digits read by the torch env's retina (``ram_env.torch_retina``; no numpy env): the
+  cost of the model alone.
 
 With ``--compile`` a third loop, ``compiled``, is the trainer with ``model.step`` wrapped
 in ``torch.compile``, timed in the same rounds.
@@ -32,7 +33,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from agents.precision import PRECISIONS as PRECISION_NAMES
 from agents.precision import autocast, resolve_precision
@@ -46,36 +46,9 @@ from agents.reinforce import (
     make_train_env,
     update,
 )
-
-
-class TorchRetina:
-    """The env's glimpse sensor, in torch: ``k`` patches of ``g * 2**i`` pixels, pooled to
-    ``g x g``, centred like ``ram_env.retina`` (zero outside the canvas)."""
-
-    def __init__(self, canvas_shape: tuple[int, int], glimpse_size: int, num_scales: int):
-        self.height, self.width = canvas_shape
-        self.glimpse_size, self.num_scales = glimpse_size, num_scales
-        self.pad = glimpse_size * 2 ** (num_scales - 1)  # the largest patch fits anywhere
-
-    def pad_canvases(self, canvases: torch.Tensor) -> torch.Tensor:
-        return F.pad(canvases, (self.pad, self.pad, self.pad, self.pad))
-
-    def __call__(self, padded: torch.Tensor, locations: torch.Tensor) -> torch.Tensor:
-        """``padded`` canvases (B, H+2p, W+2p), locations (B, 2) -> glimpses (B, k, g, g)."""
-        batch = torch.arange(len(padded))[:, None, None]
-        col = (locations[:, 0] + 1.0) * (self.width / 2.0)
-        row = (locations[:, 1] + 1.0) * (self.height / 2.0)
-        scales = []
-        for scale in range(self.num_scales):
-            side = self.glimpse_size * 2**scale
-            offsets = torch.arange(side)
-            first_col = torch.floor(col - side / 2.0 + 0.5).long() + self.pad
-            first_row = torch.floor(row - side / 2.0 + 0.5).long() + self.pad
-            rows = (first_row[:, None] + offsets).clamp(0, padded.shape[1] - 1)
-            cols = (first_col[:, None] + offsets).clamp(0, padded.shape[2] - 1)
-            patch = padded[batch, rows[:, :, None], cols[:, None, :]]
-            scales.append(F.avg_pool2d(patch[:, None], 2**scale)[:, 0] if scale else patch)
-        return torch.stack(scales, 1)
+from ram_env.episodes import GlimpseTask
+from ram_env.retina import Retina
+from ram_env.torch_retina import TorchRetina
 
 
 def digit_canvases(
@@ -97,9 +70,9 @@ def digit_canvases(
 
 
 class TensorCanvasEnv:
-    """A stand-in for the glimpse vector env over tensor canvases read by ``TorchRetina``:
-    the same episode loop (``play``) and learner without the numpy env, to time the model
-    alone. Its arrays are views of tensors (no copies)."""
+    """A stand-in for the glimpse vector env over tensor canvases read by the torch env's
+    retina: the same episode loop (``play``) and learner without the numpy env, to time the
+    model alone. Its arrays are views of tensors (no copies)."""
 
     def __init__(
         self,
@@ -109,19 +82,22 @@ class TensorCanvasEnv:
         num_envs: int,
         num_glimpses: int,
         generator: torch.Generator,
+        task: GlimpseTask,
     ) -> None:
+        self.task = task  # the real env's task: what the learner reads of it
         self.retina, self.canvases, self.labels = retina, canvases, labels
         self.num_envs, self.num_glimpses = num_envs, num_glimpses
         self.generator = generator
+        self.padded, self.tables = retina.blank(num_envs, canvases.dtype)
         self.unwrapped = self
 
     def _observe(self, location: torch.Tensor) -> dict[str, np.ndarray]:
-        glimpse = self.retina(self.padded, location)
+        glimpse = self.retina(self.padded, self.tables, location.double())
         return {"glimpse": glimpse.numpy(), "location": location.numpy()}
 
     def reset(self, seed=None, options=None):
         pick = torch.randint(len(self.canvases), (self.num_envs,), generator=self.generator)
-        self.padded = self.retina.pad_canvases(self.canvases[pick])
+        self.retina.prepare(self.canvases[pick], self.padded, self.tables)
         self.episode_labels = self.labels[pick].numpy()
         self.steps = 0
         location = torch.rand(self.num_envs, 2, generator=self.generator) * 2 - 1
@@ -265,11 +241,13 @@ def measure(env_id: str, args: argparse.Namespace, precision: str, peak: float) 
     names = ("trainer", "env-free", "compiled") if args.compile else ("trainer", "env-free")
     models = {name: build_model(config, env) for name in names}
     optimizers = {name: make_optimizer(model, config) for name, model in models.items()}
-    retina = TorchRetina(task.canvas_shape, task.glimpse_size, task.num_scales)
+    retina = TorchRetina(
+        Retina(task.canvas_shape, task.glimpse_size, task.num_scales), 1.0, torch.device("cpu")
+    )
     canvases, labels = digit_canvases(task.canvas_shape, 10_000)
     generator = torch.Generator().manual_seed(0)
     tensor_env = TensorCanvasEnv(
-        retina, canvases, labels, config.batch_size, num_glimpses, generator
+        retina, canvases, labels, config.batch_size, num_glimpses, generator, task
     )
 
     loops = {
