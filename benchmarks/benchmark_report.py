@@ -324,6 +324,10 @@ def plot_aggregates(results: list[TrackResult], path: Path) -> Path | None:
             bars.plot([interval.value] * 2, [row - 0.3, row + 0.3], color="black", linewidth=1.5)
         bars.set_yticks(range(len(ranked)), ranked)
         bars.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+        lowest = min(result.iqm[entry].low for entry in ranked)
+        highest = max(1.0, *(result.iqm[entry].high for entry in ranked))
+        margin = 0.05 * (highest - lowest) + 0.01  # no interval on the frame
+        bars.set_xlim(lowest - margin, highest + margin)
         bars.set_xlabel("normalised test score: IQM and 95% CI (1 = the paper's RAM)")
         bars.set_title(f"{result.track}: {', '.join(_short(task) for task in result.tasks)}")
         scores = aggregate.score_matrices(result.runs, result.tasks)
