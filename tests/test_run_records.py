@@ -4,7 +4,10 @@ strictly."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +114,15 @@ def test_a_bad_curve_point_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(RecordError, match="val_accuracy 101.0 is not a percentage"):
         read_record(path)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize("folder", ["docs/benchmark/runs", "docs/results/rows"])
+def test_the_records_folders_are_not_ignored_by_git(folder):
+    # The records are what the pages are rebuilt from: an ignore rule would drop them silently.
+    probe = ROOT / folder / "any-run.json"
+    done = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=ROOT)
+    assert done.returncode == 1, f"{folder} is ignored by .gitignore"
