@@ -47,7 +47,6 @@ from agents.reinforce import (
     update,
 )
 from ram_env.episodes import GlimpseTask
-from ram_env.retina import Retina
 from ram_env.torch_retina import TorchRetina
 
 
@@ -241,9 +240,7 @@ def measure(env_id: str, args: argparse.Namespace, precision: str, peak: float) 
     names = ("trainer", "env-free", "compiled") if args.compile else ("trainer", "env-free")
     models = {name: build_model(config, env) for name in names}
     optimizers = {name: make_optimizer(model, config) for name, model in models.items()}
-    retina = TorchRetina(
-        Retina(task.canvas_shape, task.glimpse_size, task.num_scales), 1.0, torch.device("cpu")
-    )
+    retina = TorchRetina(task.retina, 1.0, torch.device("cpu"))  # float canvases in [0, 1]
     canvases, labels = digit_canvases(task.canvas_shape, 10_000)
     generator = torch.Generator().manual_seed(0)
     tensor_env = TensorCanvasEnv(
