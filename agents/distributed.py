@@ -134,8 +134,15 @@ class Ranks:
                     )
 
     def leave(self) -> None:
-        """Take down the process group (at the end of a run)."""
+        """Take down the process group at the end of a run, once every rank has got there:
+        a rank that closes its connections while another still reads from them can make
+        gloo abort that other rank instead of ending it cleanly."""
         if self.world_size > 1 and dist.is_initialized():
+            self._collective(dist.barrier)
+            self._take_down()
+
+    def _take_down(self) -> None:
+        if dist.is_initialized():
             dist.destroy_process_group()
 
     def _reduced(self, values: torch.Tensor, op: dist.ReduceOp) -> torch.Tensor:
@@ -155,7 +162,7 @@ class Ranks:
             collective(*args)
         except RuntimeError as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            self.leave()
+            self._take_down()
             raise RankLost(
                 f"rank {self.rank} of {self.world_size} lost contact with the other ranks "
                 f"({reason}); carry on from the last checkpoint, {self.resume_from}, by "

@@ -13,6 +13,7 @@ import csv
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import gymnasium
@@ -135,6 +136,19 @@ def lost_rank_worker(rank: int, world_size: int, port: int, out: str) -> None:
         (Path(out) / "message.txt").write_text(str(error))
 
 
+def late_leaver_worker(rank: int, world_size: int, port: int, out: str) -> None:
+    """Rank 1 reaches ``leave`` a second after rank 0; each writes when it got there and
+    when its ``leave`` returned."""
+    launch_as(rank, world_size, port)
+    ranks = distributed.join("cpu", Path(out) / "last.pt")
+    ranks.max(1.0)
+    if rank == 1:
+        time.sleep(1.0)
+    arrived = time.time()
+    ranks.leave()
+    (Path(out) / f"rank{rank}.txt").write_text(f"{arrived} {time.time()}")
+
+
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("two-ranks")
@@ -169,6 +183,12 @@ def test_a_lost_rank_names_the_checkpoint_to_resume_from(tmp_path):
     message = (tmp_path / "message.txt").read_text()
     assert "rank 0 of 2 lost contact" in message
     assert str(tmp_path / "last.pt") in message and "--resume" in message
+
+
+def test_no_rank_takes_the_group_down_before_every_rank_has_finished(tmp_path):
+    mp.spawn(late_leaver_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    first, last = ((tmp_path / f"rank{rank}.txt").read_text().split() for rank in (0, 1))
+    assert float(first[1]) >= float(last[0])  # rank 0 left only after rank 1 arrived
 
 
 # --------------------------------------------------------------------------- pieces
