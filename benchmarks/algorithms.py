@@ -1,6 +1,7 @@
 """The algorithm benchmark: every algorithm, the four tasks, budgets in env steps, seeds, records.
 
     python -m benchmarks.algorithms --tasks mnist --parallel 2          # every algorithm
+    python -m benchmarks.algorithms --parallel 2 --hours 2.5            # what fits in 2.5 h
     python -m benchmarks.algorithms --tasks mnist translated --algos ppo-history dqn-history
     python -m benchmarks.algorithms --tasks mnist --tracks reward-only --seeds 3
     python -m benchmarks.algorithms --plan                              # what is left, in hours
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -53,6 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--parallel", type=int, default=1, help="runs side by side")
+    parser.add_argument("--hours", type=float, default=None,
+                        help="start only the runs whose planned wall time ends within this "
+                        "many hours of now (an SB3 run stopped half-way starts again); "
+                        "default: every run")  # fmt: skip
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "benchmark",
                         help="run folders (scratch)")  # fmt: skip
     parser.add_argument("--records-dir", type=Path, default=DOCS / "benchmark" / "runs",
@@ -79,6 +86,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("threads", "parallel"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    if args.hours is not None and not args.hours > 0:
+        parser.error("--hours must be above 0")
     if args.first_seed < 0 or (args.seeds is not None and args.seeds < 1):
         parser.error("--first-seed must be >= 0 and --seeds >= 1")
     return args
@@ -114,9 +123,17 @@ def run_all(args: argparse.Namespace) -> int:
         with lock:
             print(text, flush=True)
 
+    fits = time_box(args)
+
+    def run(job: Job) -> str:
+        if not job.record_file(setup.records_dir).exists() and not fits(job):
+            log(f"{job.name}: left for later (its planned time ends past --hours)")
+            return "left for later"
+        return run_job(job, setup, stop, log)
+
     outcomes: list[str] = []
     with StopRequest() as request, ThreadPoolExecutor(args.parallel) as pool:
-        futures = [pool.submit(run_job, job, setup, stop, log) for job in todo]
+        futures = [pool.submit(run, job) for job in todo]
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.5)
@@ -127,6 +144,21 @@ def run_all(args: argparse.Namespace) -> int:
     counts = {outcome: outcomes.count(outcome) for outcome in dict.fromkeys(outcomes)}
     print("runs: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
     return counts.get("failed", 0) + counts.get("stopped", 0)
+
+
+def time_box(args: argparse.Namespace) -> Callable[[Job], bool]:
+    """Whether a run started now would end within ``--hours`` of the runner's start, by its
+    planned wall time (``compute_plan.planned_cost``; a run never measured does not fit)."""
+    if args.hours is None:
+        return lambda job: True
+    deadline = time.monotonic() + args.hours * 3600.0
+    records, speeds = read_records(args.records_dir), read_speeds(args.speed_file)
+
+    def fits(job: Job) -> bool:
+        seconds = planned_cost(job.task, job.entry, speeds, records).seconds_per_run
+        return seconds is not None and time.monotonic() + seconds <= deadline
+
+    return fits
 
 
 def measure_speeds(args: argparse.Namespace) -> int:

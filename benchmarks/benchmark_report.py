@@ -515,6 +515,7 @@ Speeds (`python -m benchmarks.algorithms --measure-speed`: {_speed_steps_text()}
 ```bash
 python -m benchmarks.algorithms --tasks mnist --parallel 2       # every algorithm, planned seeds
 python -m benchmarks.algorithms --tasks mnist --algos ppo-history --seeds 5
+python -m benchmarks.algorithms --parallel 2 --hours 2.5         # only the runs that end in 2.5 h
 python -m benchmarks.algorithms --plan --tasks mnist translated  # what is left, in hours
 python -m benchmarks.algorithms --report                         # this page, from the records
 ```

@@ -106,6 +106,27 @@ def test_runs_go_side_by_side_and_are_reused_the_second_time(tmp_path, monkeypat
     assert (tmp_path / "calls.jsonl").read_text().count("\n") == calls
 
 
+def test_hours_start_only_the_runs_that_fit_and_leave_the_rest(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAIN)
+    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    fast = Speed(MNIST, "ppo", 20_000, 1e9, 0.0, 1, 1.0, "cpu", "2026-12-05")  # ~1 min a run
+    slow = Speed(MNIST, "a2c", 20_000, 100.0, 0.0, 1, 1.0, "cpu", "2026-12-05")  # ~5.6 h
+    write_speeds(tmp_path / "speed.json", {(MNIST, "ppo"): fast, (MNIST, "a2c"): slow})
+    argv = [
+        "--tasks", "mnist", "--algos", "ppo", "a2c", "dqn", "--seeds", "1", "--hours", "1",
+        "--runs-dir", str(tmp_path / "runs"), "--train-script", str(script),
+        *report_args(tmp_path),
+    ]  # fmt: skip
+    assert algorithms.main(argv) == 0
+    assert [r.entry for r in read_records(tmp_path / "records")] == ["ppo"]
+    out = capsys.readouterr().out
+    assert "mnist a2c seed 0: left for later" in out  # too long for the hour
+    assert "mnist dqn seed 0: left for later" in out  # never measured
+    assert "runs: 1 done, 2 left for later" in out
+
+
 def test_plan_lists_what_is_left_in_hours(tmp_path, capsys):
     speed = Speed(MNIST, "ppo", 20_000, 5_000.0, 6.0, 1, 1.0, "cpu", "2026-12-05")
     write_speeds(tmp_path / "speed.json", {(MNIST, "ppo"): speed})
@@ -125,6 +146,7 @@ def test_plan_lists_what_is_left_in_hours(tmp_path, capsys):
     [
         (["--tasks", "cifar"], "unknown task 'cifar'"),
         (["--parallel", "0"], "--parallel must be at least 1"),
+        (["--hours", "0"], "--hours must be above 0"),
         (["--algos", "reinforce-hybrid", "--tracks", "reward-only"], "no algorithm"),
         (["--report", "--plan"], "not allowed with"),
     ],
