@@ -34,7 +34,7 @@ from benchmarks.compute_plan import measure_speed, planned_cost, read_speeds, se
 from benchmarks.lineup import LINEUP, entries_in
 from benchmarks.logged_run import ROOT
 from benchmarks.protocol import TASK_PROTOCOLS, task_protocol
-from benchmarks.run_records import read_records
+from benchmarks.run_records import RecordError, read_records
 
 DOCS = ROOT / "docs"
 
@@ -228,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure_speed:
         return 1 if measure_speeds(args) else 0
     failures = 0 if args.report else run_all(args)
-    report(args)
+    try:
+        report(args)
+    except RecordError as error:
+        print(f"error: no page written: {error}", file=sys.stderr)
+        return 1
     return 1 if failures else 0
 
 

@@ -28,7 +28,7 @@ from benchmarks.compute_plan import (
 )
 from benchmarks.lineup import LINEUP
 from benchmarks.protocol import CHANCE, TASK_PROTOCOLS, TaskProtocol, steps_label
-from benchmarks.run_records import RunRecord
+from benchmarks.run_records import RecordError, RunRecord
 
 TARGET_TASK = "GlimpseMNIST-v0"
 TARGET_ACCURACY = 90.0  # % test accuracy: a reward-only SB3 algorithm with memory
@@ -46,14 +46,41 @@ class TrackResult:
     incomplete: list[str]  # entries with runs in the track but not on every task
 
 
+# Settings of a run that are not the algorithm's: they may differ between its seeds.
+RUN_MECHANICS = ("seed", "device", "threads", "eval_batch_size")
+
+
 def current_records(records: list[RunRecord]) -> list[RunRecord]:
-    """The records at each task's planned budget (others are kept, but not aggregated)."""
-    return [
+    """The records at each task's planned budget (others are kept, but not aggregated);
+    ``RecordError`` where the seeds of one algorithm on one task trained with different
+    settings (records left from before the algorithm's settings changed)."""
+    current = [
         record
         for record in records
         if record.task in TASK_PROTOCOLS
         and record.budget_steps == TASK_PROTOCOLS[record.task].budget_steps
     ]
+    check_same_settings(current)
+    return current
+
+
+def check_same_settings(records: list[RunRecord]) -> None:
+    """``RecordError`` naming the first setting in which two seeds of one (task, entry,
+    budget) differ, and the records to remove and run again."""
+    first: dict[tuple[str, str, int], RunRecord] = {}
+    for record in sorted(records, key=lambda r: r.seed):
+        key = (record.task, record.entry, record.budget_steps)
+        reference = first.setdefault(key, record)
+        for name in sorted(set(reference.settings) | set(record.settings)):
+            if name in RUN_MECHANICS:
+                continue
+            ours, theirs = reference.settings.get(name), record.settings.get(name)
+            if ours != theirs:
+                raise RecordError(
+                    f"{record.task} {record.entry}: seed {reference.seed} trained with "
+                    f"{name}={ours!r}, seed {record.seed} with {theirs!r}; remove the records "
+                    "of the old settings and run them again"
+                )
 
 
 def track_result(records: list[RunRecord], track: str) -> TrackResult:

@@ -72,6 +72,23 @@ def test_report_rebuilds_the_page_and_plots_from_the_records(tmp_path, monkeypat
     assert not list((tmp_path / "docs" / "benchmark").glob(".*"))  # no temp files left
 
 
+def test_report_refuses_seeds_of_one_algorithm_trained_with_other_settings(tmp_path, capsys):
+    made_up_records(tmp_path / "records", entries=("reinforce-hybrid",))
+    protocol = TASK_PROTOCOLS[MNIST]
+    stale = make_record(
+        task=MNIST, entry="reinforce-hybrid", algo="reinforce", track="hybrid", seed=3,
+        budget_steps=protocol.budget_steps, reduced_budget=protocol.reduced,
+    )  # fmt: skip
+    write_record(
+        replace(stale, settings={**stale.settings, "batch_size": 1024}), tmp_path / "records"
+    )
+    assert algorithms.main(["--report", *report_args(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    assert "GlimpseMNIST-v0 reinforce-hybrid: seed 0 trained with batch_size=" in error
+    assert "seed 3 with 1024; remove the records of the old settings" in error
+    assert not (tmp_path / "docs" / "b.md").exists()
+
+
 def test_report_without_records_still_shows_the_protocol_and_plan(tmp_path):
     speed = Speed(MNIST, "ppo", 20_000, 5_000.0, 6.0, 1, 1.0, "cpu", "2026-12-05")
     write_speeds(tmp_path / "speed.json", {(MNIST, "ppo"): speed})
