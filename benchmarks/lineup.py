@@ -49,7 +49,14 @@ def _sb3_entry(name: str) -> Entry:
         "action type": spec.default_action_type,
         **{
             key: spec.hyperparams[key]
-            for key in ("train_freq", "gradient_steps", "batch_size", "buffer_size", "n_epochs")
+            for key in (
+                "train_freq",
+                "gradient_steps",
+                "batch_size",
+                "buffer_size",
+                "n_epochs",
+                "ent_coef",
+            )
             if key in spec.hyperparams
         },
     }
