@@ -5,6 +5,7 @@
     python -m benchmarks.algorithms --tasks mnist translated --algos ppo-history dqn-history
     python -m benchmarks.algorithms --tasks mnist --tracks reward-only --seeds 3
     python -m benchmarks.algorithms --plan                              # what is left, in hours
+    python -m benchmarks.algorithms --tasks mnist --algos ppo --budget-times 3  # beyond it
     python -m benchmarks.algorithms --measure-speed --tasks mnist       # steps/s of each
     python -m benchmarks.algorithms --report                            # docs/benchmark.md
 
@@ -25,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 
 from agents.stop import StopRequest
@@ -54,6 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds per algorithm (default: the task's planned)")  # fmt: skip
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget-times", type=int, default=1, metavar="N",
+                        help="train N times each task's budget: runs beyond the protocol, "
+                        "recorded at their own budget and never aggregated (the page lists "
+                        "them apart)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--parallel", type=int, default=1, help="runs side by side")
     parser.add_argument("--hours", type=float, default=None,
@@ -90,6 +96,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--hours must be above 0")
     if args.first_seed < 0 or (args.seeds is not None and args.seeds < 1):
         parser.error("--first-seed must be >= 0 and --seeds >= 1")
+    if args.budget_times < 1:
+        parser.error("--budget-times must be at least 1")
+    if args.budget_times > 1 and (args.report or args.measure_speed):
+        parser.error("--budget-times picks runs: it goes with a run or --plan")
+    args.tasks = [
+        replace(task, budget_steps=task.budget_steps * args.budget_times) for task in args.tasks
+    ]
     return args
 
 

@@ -51,12 +51,15 @@ def report_args(tmp_path):
 def test_report_rebuilds_the_page_and_plots_from_the_records(tmp_path, monkeypatch):
     monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)  # the intervals' width is not tested
     made_up_records(tmp_path / "records")
-    # A record at another budget is listed, not aggregated.
+    # Records at other budgets are listed, not aggregated; a longer one explains a miss.
     other = make_record(budget_steps=100_000, test_accuracy=12.0)
     write_record(other, tmp_path / "records")
+    longer_curve = (CurvePoint(3_000_192, 9.0, 70.0), CurvePoint(6_000_384, 18.0, 91.5))
+    longer = make_record(budget_steps=6_000_000, test_accuracy=91.25, curve=longer_curve)
+    write_record(longer, tmp_path / "records")
     assert algorithms.main(["--report", *report_args(tmp_path)]) == 0
     text = (tmp_path / "docs" / "b.md").read_text()
-    assert "from 19 run record(s)" in text and "1 at a budget other than the planned one" in text
+    assert "from 20 run record(s)" in text and "2 at a budget other than the planned one" in text
     assert "### reward only (training never reads the label)" in text
     assert "Tasks: mnist, translated" in text
     assert "| ppo-history | glimpse history (frame stack of T) | 3 |" in text
@@ -64,6 +67,14 @@ def test_report_rebuilds_the_page_and_plots_from_the_records(tmp_path, monkeypat
     assert "**reduced**" in text  # the planned budgets are below the protocol's
     assert "Target: a reward-only SB3 algorithm with memory" in text
     assert "**not met**. Best: ppo-history, 51.00%" in text
+    # Why: the best one's mean curve (10.2% ... 51.0%), then its longer run.
+    assert "at 400k, 800k, 1.2M, 1.6M, 2M env steps: 10.2, 20.4, 30.6, 40.8, 51.0%" in text
+    assert "still rising (+10.2 points over the budget's last fifth)" in text
+    assert (
+        "Longer than the budget (not aggregated, not counted for the target): ppo-history "
+        "seed 0, 6M env steps: 91.25% (validation 70.0% at 3.0M, 91.5% at 6.0M)."
+    ) in text
+    assert "| ppo-history | glimpse history (frame stack of T) | 3 |" in text  # still 3 seeds
     for plot in ("aggregate.png", "curves.png"):
         path = tmp_path / "docs" / "benchmark" / plot
         with Image.open(path) as picture:
@@ -123,6 +134,28 @@ def test_runs_go_side_by_side_and_are_reused_the_second_time(tmp_path, monkeypat
     assert (tmp_path / "calls.jsonl").read_text().count("\n") == calls
 
 
+def test_budget_times_trains_longer_and_records_apart(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAIN)
+    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    argv = [
+        "--tasks", "mnist", "--algos", "ppo", "--seeds", "1", "--budget-times", "3",
+        "--runs-dir", str(tmp_path / "runs"), "--train-script", str(script),
+        *report_args(tmp_path),
+    ]  # fmt: skip
+    assert algorithms.main(argv) == 0
+    (record,) = read_records(tmp_path / "records")
+    assert record.budget_steps == 3 * TASK_PROTOCOLS[MNIST].budget_steps
+    assert record.file_name == "mnist-ppo-seed0-6M.json"
+    assert (tmp_path / "runs" / "mnist" / "ppo-seed0-6M").is_dir()
+    assert "--total-timesteps 6000000" in " ".join(record.command)
+    assert "--curve-every 1200000" in " ".join(record.command)
+    text = (tmp_path / "docs" / "b.md").read_text()
+    assert "1 at a budget other than the planned one" in text
+    assert "No runs recorded yet" in text or "No complete runs yet" in text  # not aggregated
+
+
 def test_hours_start_only_the_runs_that_fit_and_leave_the_rest(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
     script = tmp_path / "fake_train.py"
@@ -164,6 +197,8 @@ def test_plan_lists_what_is_left_in_hours(tmp_path, capsys):
         (["--tasks", "cifar"], "unknown task 'cifar'"),
         (["--parallel", "0"], "--parallel must be at least 1"),
         (["--hours", "0"], "--hours must be above 0"),
+        (["--budget-times", "0"], "--budget-times must be at least 1"),
+        (["--report", "--budget-times", "2"], "--budget-times picks runs"),
         (["--algos", "reinforce-hybrid", "--tracks", "reward-only"], "no algorithm"),
         (["--report", "--plan"], "not allowed with"),
     ],
