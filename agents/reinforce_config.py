@@ -19,6 +19,7 @@ from ram_env.registration import CATCH_ENV_IDS
 
 __all__ = [
     "CATCH_DEFAULTS",
+    "REWARD_ONLY_DEFAULTS",
     "CORE_TYPES",
     "GLIMPSE_INPUTS",
     "DEFAULT_LOCATION_STD",
@@ -69,6 +70,16 @@ CATCH_DEFAULTS: dict[str, Any] = {
 }
 """The defaults ``GlimpseCatch-v0`` runs with in place of the classification ones, for every
 setting not given on the command line (``ReinforceConfig.with_task_defaults``)."""
+
+REWARD_ONLY_DEFAULTS: dict[str, Any] = {
+    # Without a bonus the sampled class settles on one class within the first epoch and the
+    # run stays at chance. On GlimpseMNIST-v0 at 2M env steps (seeds 0-2): bonus 0.1 gave
+    # 77-80%, 0.3 81-83%, 0.6 and 1.0 78% (seed 0); batch 256 gets 4x the updates of 1024.
+    "entropy_weight": 0.3,
+    "batch_size": 256,
+}
+"""The defaults a classification task runs with under ``--loss reinforce`` (the class learnt
+from the reward alone), for every setting not given on the command line."""
 
 
 @dataclass
@@ -182,11 +193,16 @@ class ReinforceConfig(RunSettings):
         return cls(**{**SETTINGS_BEFORE_THEY_EXISTED, **stored})
 
     def with_task_defaults(self, typed: set[str]) -> ReinforceConfig:
-        """This config with its task's own defaults (``CATCH_DEFAULTS`` for Catch) in place
-        of the classification ones, for the settings not in ``typed`` (those given)."""
-        if not self.is_catch():
+        """This config with its task's own defaults in place of the classification ones, for
+        the settings not in ``typed`` (those given): ``CATCH_DEFAULTS`` for Catch,
+        ``REWARD_ONLY_DEFAULTS`` for a classification task under ``--loss reinforce``."""
+        if self.is_catch():
+            defaults = CATCH_DEFAULTS
+        elif self.loss == "reinforce":
+            defaults = REWARD_ONLY_DEFAULTS
+        else:
             return self
-        for name, value in CATCH_DEFAULTS.items():
+        for name, value in defaults.items():
             if name not in typed:
                 setattr(self, name, value)
         return self
@@ -194,8 +210,14 @@ class ReinforceConfig(RunSettings):
     @classmethod
     def describe(cls, algo: str) -> str:
         """The task defaults, for the end of ``train.py --algo reinforce --help``."""
-        changed = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in CATCH_DEFAULTS.items())
-        return f"With --env {' or '.join(CATCH_ENV_IDS)} the defaults are: {changed}."
+        catch, reward_only = (
+            ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in defaults.items())
+            for defaults in (CATCH_DEFAULTS, REWARD_ONLY_DEFAULTS)
+        )
+        return (
+            f"With --env {' or '.join(CATCH_ENV_IDS)} the defaults are: {catch}. "
+            f"With --loss reinforce on a classification task: {reward_only}."
+        )
 
     def is_catch(self) -> bool:
         return self.env_id in CATCH_ENV_IDS

@@ -549,6 +549,17 @@ def test_catch_defaults_and_what_catch_refuses():
         ReinforceConfig(env_id="GlimpseCatch-v0", loss="reinforce", num_glimpses=4).validate()
 
 
+def test_reward_only_classification_gets_an_entropy_bonus_unless_one_is_typed():
+    # Without a bonus the sampled class settles on one class and the run stays at chance.
+    config = ReinforceConfig(loss="reinforce").with_task_defaults(typed={"loss"})
+    assert (config.entropy_weight, config.batch_size) == (0.3, 256)
+    typed = ReinforceConfig(loss="reinforce", entropy_weight=0.0, batch_size=1024)
+    typed.with_task_defaults(typed={"loss", "entropy_weight", "batch_size"})
+    assert (typed.entropy_weight, typed.batch_size) == (0.0, 1024)  # given: kept
+    translated = ReinforceConfig(env_id="GlimpseTranslatedMNIST-v0", loss="reinforce")
+    assert translated.with_task_defaults(typed={"loss"}).entropy_weight == 0.3
+
+
 def test_ram_policy_plays_catch_and_is_scored_by_its_catch_rate():
     env = make_catch_env(num_envs=250, split="validation")
     model = make_model(env, core="lstm", hidden_size=32)
