@@ -27,7 +27,13 @@ from benchmarks.compute_plan import (
     sessions,
 )
 from benchmarks.lineup import LINEUP
-from benchmarks.protocol import CHANCE, TASK_PROTOCOLS, TaskProtocol, steps_label
+from benchmarks.protocol import (
+    CHANCE,
+    FULL_SEEDS,
+    TASK_PROTOCOLS,
+    TaskProtocol,
+    steps_label,
+)
 from benchmarks.run_records import RecordError, RunRecord
 
 TARGET_TASK = "GlimpseMNIST-v0"
@@ -136,6 +142,19 @@ def protocol_table() -> str:
             f"{points} | {task.paper_accuracy:.2f} |"
         )
     return "\n".join(lines)
+
+
+def seeds_text() -> str:
+    """The seeds the protocol asks for, and the tasks planned with fewer."""
+    fewer = [task for task in TASK_PROTOCOLS.values() if task.seeds < FULL_SEEDS]
+    text = f"**Seeds.** The protocol asks for {FULL_SEEDS} seeds per algorithm and task"
+    if not fewer:
+        return text + "."
+    shown = ", ".join(f"{task.name} {task.seeds}" for task in fewer)
+    return (
+        f"{text}; planned with fewer to fit this machine: {shown} (their means carry wider "
+        "intervals)."
+    )
 
 
 def hardware_text(records: list[RunRecord]) -> str:
@@ -549,6 +568,8 @@ hybrid. Algorithms are compared within a track.
 steps; REINFORCE trains on budget / T images). The protocol asks for
 {steps_label(next(iter(TASK_PROTOCOLS.values())).full_steps)} env steps per run; the budgets below
 fit this machine (see the compute plan) and are marked **reduced** where below it.
+
+{seeds_text()}
 
 {protocol_table()}
 

@@ -98,6 +98,9 @@ def normalised_score(accuracy: float, paper_accuracy: float, chance: float = CHA
     return (accuracy - chance) / (paper_accuracy - chance)
 
 
+FULL_SEEDS = 5
+"""The seeds per (task, algorithm) the protocol asks for; a task planned with fewer says so."""
+
 FULL_STEPS = 10_000_000
 """The protocol's budget per run on every task: 10M env steps (1.7M episodes of 6 glimpses,
 33 passes over the 50,000 training images; the paper's RAM trained for longer)."""

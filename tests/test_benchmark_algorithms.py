@@ -65,6 +65,7 @@ def test_report_rebuilds_the_page_and_plots_from_the_records(tmp_path, monkeypat
     assert "| ppo-history | glimpse history (frame stack of T) | 3 |" in text
     assert "| reinforce-hybrid | RAM core (ReLU RNN) | 3 |" in text
     assert "**reduced**" in text  # the planned budgets are below the protocol's
+    assert "planned with fewer to fit this machine: translated 3, cluttered60 3" in text
     assert "Target: a reward-only SB3 algorithm with memory" in text
     assert "**not met**. Best: ppo-history, 51.00%" in text
     # Why: the best one's mean curve (10.2% ... 51.0%), then its longer run.
