@@ -290,30 +290,43 @@ def _why_not(best: str, current: list[RunRecord], records: list[RunRecord]) -> s
             f"The same memory ({memory}) trained on the label in the same budget: {shown}; "
             "what the reward-only runs lack is learning the class from the 0/1 reward."
         )
-    longer = sorted(
-        (
-            r
-            for r in records
-            if r.task == TARGET_TASK
+    longer: dict[tuple[str, int], list[RunRecord]] = {}
+    for r in sorted(records, key=lambda r: (r.entry, r.budget_steps, r.seed)):
+        if (
+            r.task == TARGET_TASK
             and r.entry in _target_candidates()
             and r.budget_steps > task.budget_steps
-        ),
-        key=lambda r: (r.entry, r.budget_steps, r.seed),
-    )
+        ):
+            longer.setdefault((r.entry, r.budget_steps), []).append(r)
     if longer:
         shown = "; ".join(
-            f"{r.entry} seed {r.seed}, {steps_label(r.budget_steps)} env steps: "
-            f"{r.test_accuracy:.2f}% (validation "
-            + ", ".join(
-                f"{point.val_accuracy:.1f}% at {point.steps / 1e6:.1f}M" for point in r.curve
-            )
-            + ")"
-            for r in longer
+            _longer_runs_text(entry, budget, runs) for (entry, budget), runs in longer.items()
         )
         reasons.append(
             f"Longer than the budget (not aggregated, not counted for the target): {shown}."
         )
     return "Why: " + " ".join(reasons) if reasons else "Why: no curve or comparison recorded."
+
+
+def _longer_runs_text(entry: str, budget: int, runs: list[RunRecord]) -> str:
+    """One entry's runs at one longer budget: their mean, each seed, the mean curve."""
+    seeds = ", ".join(str(r.seed) for r in runs)
+    values = ", ".join(f"{r.test_accuracy:.2f}" for r in runs)
+    mean = statistics.fmean(r.test_accuracy for r in runs)
+    text = (
+        f"{entry} at {steps_label(budget)} env steps: {mean:.2f}% test, mean of {len(runs)} "
+        f"run(s) (seeds {seeds}: {values}%)"
+    )
+    points = {len(r.curve) for r in runs}
+    if len(points) != 1 or not runs[0].curve:
+        return text
+    (count,) = points
+    curve = ", ".join(
+        f"{statistics.fmean(r.curve[k].val_accuracy for r in runs):.1f}% at "
+        f"{steps_label(budget * (k + 1) // count)}"
+        for k in range(count)
+    )
+    return f"{text}; mean validation {curve}"
 
 
 def lineup_table() -> str:

@@ -72,8 +72,9 @@ def test_report_rebuilds_the_page_and_plots_from_the_records(tmp_path, monkeypat
     assert "at 400k, 800k, 1.2M, 1.6M, 2M env steps: 10.2, 20.4, 30.6, 40.8, 51.0%" in text
     assert "still rising (+10.2 points over the budget's last fifth)" in text
     assert (
-        "Longer than the budget (not aggregated, not counted for the target): ppo-history "
-        "seed 0, 6M env steps: 91.25% (validation 70.0% at 3.0M, 91.5% at 6.0M)."
+        "Longer than the budget (not aggregated, not counted for the target): ppo-history at "
+        "6M env steps: 91.25% test, mean of 1 run(s) (seeds 0: 91.25%); mean validation 70.0% "
+        "at 3M, 91.5% at 6M."
     ) in text
     assert "| ppo-history | glimpse history (frame stack of T) | 3 |" in text  # still 3 seeds
     for plot in ("aggregate.png", "curves.png"):
