@@ -41,6 +41,14 @@ def made_up_records(records_dir, entries=("ppo-history", "dqn", "reinforce-hybri
                 write_record(record, records_dir)
 
 
+def fake_train_script(tmp_path, monkeypatch):
+    """A stand-in ``train.py`` that logs its calls to ``calls.jsonl`` (no training)."""
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAIN)
+    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    return script
+
+
 def report_args(tmp_path):
     return [
         "--records-dir", str(tmp_path / "records"), "--out", str(tmp_path / "docs" / "b.md"),
@@ -115,9 +123,7 @@ def test_report_without_records_still_shows_the_protocol_and_plan(tmp_path):
 
 def test_runs_go_side_by_side_and_are_reused_the_second_time(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
-    script = tmp_path / "fake_train.py"
-    script.write_text(FAKE_TRAIN)
-    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    script = fake_train_script(tmp_path, monkeypatch)
     argv = [
         "--tasks", "mnist", "--algos", "ppo", "a2c-history", "--seeds", "2", "--parallel", "2",
         "--runs-dir", str(tmp_path / "runs"), "--train-script", str(script),
@@ -138,9 +144,7 @@ def test_runs_go_side_by_side_and_are_reused_the_second_time(tmp_path, monkeypat
 
 def test_budget_times_trains_longer_and_records_apart(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
-    script = tmp_path / "fake_train.py"
-    script.write_text(FAKE_TRAIN)
-    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    script = fake_train_script(tmp_path, monkeypatch)
     argv = [
         "--tasks", "mnist", "--algos", "ppo", "--seeds", "1", "--budget-times", "3",
         "--runs-dir", str(tmp_path / "runs"), "--train-script", str(script),
@@ -160,9 +164,7 @@ def test_budget_times_trains_longer_and_records_apart(tmp_path, monkeypatch, cap
 
 def test_hours_start_only_the_runs_that_fit_and_leave_the_rest(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(aggregate, "BOOTSTRAP_REPS", 100)
-    script = tmp_path / "fake_train.py"
-    script.write_text(FAKE_TRAIN)
-    monkeypatch.setenv("FAKE_CALLS", str(tmp_path / "calls.jsonl"))
+    script = fake_train_script(tmp_path, monkeypatch)
     fast = Speed(MNIST, "ppo", 20_000, 1e9, 0.0, 1, 1.0, "cpu", "2026-12-05")  # ~1 min a run
     slow = Speed(MNIST, "a2c", 20_000, 100.0, 0.0, 1, 1.0, "cpu", "2026-12-05")  # ~5.6 h
     write_speeds(tmp_path / "speed.json", {(MNIST, "ppo"): fast, (MNIST, "a2c"): slow})
