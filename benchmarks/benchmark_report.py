@@ -219,11 +219,7 @@ def task_table(task: TaskProtocol, records: list[RunRecord]) -> str:
 def target_text(current: list[RunRecord], records: list[RunRecord]) -> str:
     """Whether a reward-only SB3 algorithm with memory reached the target on MNIST (from the
     ``current`` records, at the planned budget), and if not, why, in numbers (``_why_not``)."""
-    candidates = {
-        name: [r.test_accuracy for r in current if r.entry == name and r.task == TARGET_TASK]
-        for name in _target_candidates()
-    }
-    candidates = {name: values for name, values in candidates.items() if values}
+    candidates = _target_task_accuracies(current, _target_candidates())
     budget = TASK_PROTOCOLS[TARGET_TASK].budget_steps
     if not candidates:
         return (
@@ -253,34 +249,56 @@ def _target_candidates() -> list[str]:
     ]
 
 
+def _target_task_accuracies(records: list[RunRecord], names: list[str]) -> dict[str, list[float]]:
+    """The test accuracies on the target task of each of ``names`` with runs there."""
+    accuracies = {
+        name: [r.test_accuracy for r in records if r.entry == name and r.task == TARGET_TASK]
+        for name in names
+    }
+    return {name: values for name, values in accuracies.items() if values}
+
+
+def _mean_curve(runs: list[RunRecord]) -> list[float] | None:
+    """The runs' mean validation accuracy at each curve point; None unless they all have the
+    same, non-empty number of points."""
+    lengths = {len(run.curve) for run in runs}
+    if len(lengths) != 1 or not runs[0].curve:
+        return None
+    return [
+        statistics.fmean(run.curve[k].val_accuracy for run in runs)
+        for k in range(len(runs[0].curve))
+    ]
+
+
 def _why_not(best: str, current: list[RunRecord], records: list[RunRecord]) -> str:
     """Why the target was missed, from the records: the best candidate's learning curve at
     the budget's end, the same memory trained on the label, and runs at longer budgets."""
     task = TASK_PROTOCOLS[TARGET_TASK]
-    runs = [r for r in current if r.entry == best and r.task == TARGET_TASK]
     reasons = []
-    curves = [run.curve for run in runs if len(run.curve) == task.curve_points]
-    if curves and task.curve_points > 1:
-        means = [statistics.fmean(c[k].val_accuracy for c in curves) for k in range(len(curves[0]))]
+    complete = [
+        r
+        for r in current
+        if r.entry == best and r.task == TARGET_TASK and len(r.curve) == task.curve_points
+    ]
+    means = _mean_curve(complete)
+    if means and len(means) > 1:
         rise = means[-1] - means[-2]
+        trend = "still rising" if rise > 0 else "flat or falling"
         steps = ", ".join(steps_label(step) for step in task.curve_steps())
         reasons.append(
-            f"{best}'s validation accuracy (mean of {len(curves)} run(s)) at {steps} env steps: "
-            f"{', '.join(f'{value:.1f}' for value in means)}%, "
-            + (
-                f"still rising ({rise:+.1f} points over the budget's last fifth)"
-                if rise > 0
-                else f"flat or falling ({rise:+.1f} points over the budget's last fifth)"
-            )
-            + "."
+            f"{best}'s validation accuracy (mean of {len(complete)} run(s)) at {steps} env "
+            f"steps: {', '.join(f'{value:.1f}' for value in means)}%, {trend} "
+            f"({rise:+.1f} points over the budget's last fifth)."
         )
     memory = LINEUP[best].memory
-    with_label = {
-        name: [r.test_accuracy for r in current if r.entry == name and r.task == TARGET_TASK]
-        for name, entry in LINEUP.items()
-        if entry.track != REWARD_ONLY and entry.memory == memory and not entry.is_reinforce
-    }
-    with_label = {name: values for name, values in with_label.items() if values}
+    with_label = _target_task_accuracies(
+        current,
+        [
+            name
+            for name, entry in LINEUP.items()
+            if entry.track != REWARD_ONLY and entry.memory == memory and not entry.is_reinforce
+        ],
+    )
     if with_label:
         shown = ", ".join(
             f"{name} {statistics.fmean(values):.2f}% ({len(values)} run(s))"
@@ -290,13 +308,10 @@ def _why_not(best: str, current: list[RunRecord], records: list[RunRecord]) -> s
             f"The same memory ({memory}) trained on the label in the same budget: {shown}; "
             "what the reward-only runs lack is learning the class from the 0/1 reward."
         )
+    candidates = set(_target_candidates())
     longer: dict[tuple[str, int], list[RunRecord]] = {}
     for r in sorted(records, key=lambda r: (r.entry, r.budget_steps, r.seed)):
-        if (
-            r.task == TARGET_TASK
-            and r.entry in _target_candidates()
-            and r.budget_steps > task.budget_steps
-        ):
+        if r.task == TARGET_TASK and r.entry in candidates and r.budget_steps > task.budget_steps:
             longer.setdefault((r.entry, r.budget_steps), []).append(r)
     if longer:
         shown = "; ".join(
@@ -317,14 +332,12 @@ def _longer_runs_text(entry: str, budget: int, runs: list[RunRecord]) -> str:
         f"{entry} at {steps_label(budget)} env steps: {mean:.2f}% test, mean of {len(runs)} "
         f"run(s) (seeds {seeds}: {values}%)"
     )
-    points = {len(r.curve) for r in runs}
-    if len(points) != 1 or not runs[0].curve:
+    means = _mean_curve(runs)
+    if means is None:
         return text
-    (count,) = points
     curve = ", ".join(
-        f"{statistics.fmean(r.curve[k].val_accuracy for r in runs):.1f}% at "
-        f"{steps_label(budget * (k + 1) // count)}"
-        for k in range(count)
+        f"{value:.1f}% at {steps_label(budget * (k + 1) // len(means))}"
+        for k, value in enumerate(means)
     )
     return f"{text}; mean validation {curve}"
 
