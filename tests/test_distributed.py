@@ -10,10 +10,13 @@ or by torchrun itself (``train.py`` end to end, on MNIST).
 from __future__ import annotations
 
 import csv
+import faulthandler
 import os
 import socket
 import sys
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import gymnasium
@@ -149,10 +152,41 @@ def late_leaver_worker(rank: int, world_size: int, port: int, out: str) -> None:
     (Path(out) / f"rank{rank}.txt").write_text(f"{arrived} {time.time()}")
 
 
+def logged_rank(rank: int, worker: Callable, world_size: int, port: int, out: str) -> None:
+    """``worker`` as rank ``rank``, its stderr (Python tracebacks, gloo's C++ aborts) in
+    ``rank<N>.stderr`` under ``out``."""
+    log = open(Path(out) / f"rank{rank}.stderr", "w")  # noqa: SIM115 (open until exit)
+    os.dup2(log.fileno(), 2)
+    faulthandler.enable(log)
+    worker(rank, world_size, port, out)
+
+
+def spawn_ranks(worker: Callable, out: Path, world_size: int = 2) -> None:
+    """Run ``worker`` as ``world_size`` ranks. A rank that raises or exits with an error
+    fails the test with every rank's stderr. A rank killed by a signal (gloo, rarely, aborts a
+    rank as the group is taken down) is reported in a warning with that stderr and the
+    ranks start once more; a second kill fails the test."""
+    for last_try in (False, True):
+        try:
+            mp.spawn(
+                logged_rank, args=(worker, world_size, free_port(), str(out)), nprocs=world_size
+            )
+            return
+        except (mp.ProcessExitedException, mp.ProcessRaisedException) as error:
+            logs = (out / f"rank{rank}.stderr" for rank in range(world_size))
+            tails = [
+                "".join(log.read_text().splitlines(True)[-15:]) for log in logs if log.exists()
+            ]
+            report = f"{error}; the ranks' stderr:\n" + "\n".join(tails)
+            if last_try or getattr(error, "signal_name", None) is None:
+                pytest.fail(report)
+            warnings.warn(f"a rank was killed, starting the ranks again: {report}", stacklevel=2)
+
+
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("two-ranks")
-    mp.spawn(rank_worker, args=(2, free_port(), str(out)), nprocs=2)
+    spawn_ranks(rank_worker, out)
     return torch.load(out / "rank0.pt", weights_only=False)
 
 
@@ -179,14 +213,14 @@ def test_two_ranks_score_a_split_as_one_process_does(two_ranks):
 
 
 def test_a_lost_rank_names_the_checkpoint_to_resume_from(tmp_path):
-    mp.spawn(lost_rank_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)  # both end
+    spawn_ranks(lost_rank_worker, tmp_path)  # both end
     message = (tmp_path / "message.txt").read_text()
     assert "rank 0 of 2 lost contact" in message
     assert str(tmp_path / "last.pt") in message and "--resume" in message
 
 
 def test_no_rank_takes_the_group_down_before_every_rank_has_finished(tmp_path):
-    mp.spawn(late_leaver_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    spawn_ranks(late_leaver_worker, tmp_path)
     first, last = ((tmp_path / f"rank{rank}.txt").read_text().split() for rank in (0, 1))
     assert float(first[1]) >= float(last[0])  # rank 0 left only after rank 1 arrived
 
