@@ -637,7 +637,12 @@ stacking, `agents/glimpse_history.py`). Off-policy algorithms (SAC, TD3, DQN) st
 envs at a time with one gradient step of 256 transitions after each (`train_freq 1`,
 `gradient_steps 1`: each transition replayed about once), so that they get through the
 budget at a few thousand steps per second; at one gradient step per transition they would
-need hours per run.
+need hours per run. DQN takes 4 gradient steps (each transition replayed about 4 times)
+and moves its target network every 1,000 of them (`target_update_interval` counts env
+steps over the 256 envs). SAC and TD3 choose the class as the argmax of 10 continuous
+scores, a reward that is a step function of their action: TD3's actor ends with every score
+at the bounds (ties go to the first class), SAC's critic stays flat at the chance reward;
+`python -m benchmarks.critic_check RUN` shows both for a run.
 
 {lineup_table()}
 

@@ -52,6 +52,7 @@ def _sb3_entry(name: str) -> Entry:
             for key in (
                 "train_freq",
                 "gradient_steps",
+                "target_update_interval",
                 "batch_size",
                 "buffer_size",
                 "n_epochs",

@@ -94,6 +94,10 @@ def test_a_track_is_told_from_what_trains_on_the_label():
 def test_off_policy_algorithms_declare_how_they_use_their_budget():
     for name in ("sac", "td3", "dqn", "sac-history", "td3-history", "dqn-history"):
         settings = LINEUP[name].settings
-        assert settings["train_freq"] == 1 and settings["gradient_steps"] == 1
+        assert settings["train_freq"] == 1 and settings["gradient_steps"] >= 1
         assert settings["envs"] == 256 and settings["batch_size"] == 256
+    for name in ("dqn", "dqn-history"):  # the target net lags >= 100 gradient steps
+        settings = LINEUP[name].settings
+        per_gradient_step = settings["envs"] / settings["gradient_steps"]
+        assert settings["target_update_interval"] / per_gradient_step >= 100
     assert LINEUP["sac-history"].settings["buffer_size"] < LINEUP["sac"].settings["buffer_size"]
