@@ -184,12 +184,10 @@ _FEED_FORWARD = (
         on_policy=False,
         learning_rate=1e-4,
         # SB3 counts this interval in env steps over all envs: 64,000 is every 250 steps of
-        # the 256 envs, 1,000 gradient steps. (2,000 was every 7 gradient steps: the Q-values
-        # chased their own target and diverged to ~1e5 for a reward of 0 or 1.)
+        # the 256 envs, 1,000 gradient steps; a target that moves every few gradient steps
+        # lets the Q-values chase themselves and diverge.
         target_update_interval=64_000,
-        # Four gradient steps per step of the envs (each transition replayed ~4 times):
-        # 4x the updates of SAC and TD3's one, for ~2x the wall time of a run.
-        gradient_steps=4,
+        gradient_steps=4,  # each transition replayed about 4 times
         exploration_fraction=0.2,
         exploration_final_eps=0.02,
         note="; one action per (cell, cell, class)",

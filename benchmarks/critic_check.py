@@ -34,8 +34,11 @@ class LastStep:
     critic_max: float
 
     def line(self) -> str:
-        bounds = "" if self.scores_at_bounds is None else f", {self.scores_at_bounds:.1f}%"
-        bounds = bounds and f"{bounds} of class scores at the bounds"
+        bounds = (
+            ""
+            if self.scores_at_bounds is None
+            else f", {self.scores_at_bounds:.1f}% of class scores at the bounds"
+        )
         return (
             f"{self.run}: {self.accuracy:.2f}% right over {self.episodes} test episodes; "
             f"{self.top_class_share:.1f}% of them given one class{bounds}; critic value of "
@@ -64,16 +67,16 @@ def last_step(run: str, episodes: int, seed: int) -> LastStep:
         observation, _ = env.reset(seed=seed)
         state, done = None, False
         while not done:
-            memory = None if state is None else state[1]
+            last_observation, last_state = observation, state
             action, state = policy(observation, state)
-            seen = observation
-            if policy.transform is not None:
-                starts = np.full(episodes, memory is None)
-                seen = policy.transform(observation, memory, starts)[0]
             observation, rewards, terminated, truncated, info = env.step(action)
             done = bool(np.all(terminated | truncated))
     finally:
         env.close()
+    seen = last_observation  # what the model saw at the last step
+    if policy.transform is not None:
+        memory = None if last_state is None else last_state[1]
+        seen = policy.transform(last_observation, memory, np.full(episodes, memory is None))[0]
     values = critic_values(policy.model, seen, action)
     at_bounds = None
     if policy.action_type == "box":
