@@ -182,13 +182,16 @@ _FEED_FORWARD = (
         "DQN",
         ("discrete",),
         on_policy=False,
-        learning_rate=1e-4,
+        learning_rate=3e-4,
         # SB3 counts this interval in env steps over all envs: 64,000 is every 250 steps of
         # the 256 envs, 1,000 gradient steps; a target that moves every few gradient steps
         # lets the Q-values chase themselves and diverge.
         target_update_interval=64_000,
         gradient_steps=4,  # each transition replayed about 4 times
-        exploration_fraction=0.2,
+        # Epsilon falls to its floor over the first 5% of the budget: random actions spread
+        # the data over all G * G * K outputs (810 with a 9 x 9 grid), greedy ones gather it
+        # where the policy looks.
+        exploration_fraction=0.05,
         exploration_final_eps=0.02,
         note="; one action per (cell, cell, class)",
     ),

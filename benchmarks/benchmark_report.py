@@ -228,17 +228,25 @@ def target_text(current: list[RunRecord], records: list[RunRecord]) -> str:
             "Not measured yet: no run of one is recorded."
         )
     best = max(candidates, key=lambda name: statistics.fmean(candidates[name]))
-    mean = statistics.fmean(candidates[best])
-    verdict = "**met**" if mean >= TARGET_ACCURACY else "**not met**"
+    mean, runs = statistics.fmean(candidates[best]), len(candidates[best])
+    planned = TASK_PROTOCOLS[TARGET_TASK].seeds
+    met = mean >= TARGET_ACCURACY and runs >= planned  # a mean over every planned seed
+    if met:
+        verdict = "**met**"
+    elif mean >= TARGET_ACCURACY:
+        verdict = f"**not met yet** (the mean needs all {planned} planned seeds, {runs} run)"
+    else:
+        verdict = "**not met**"
+    seeds = ", ".join(f"{value:.2f}" for value in candidates[best])
     others = ", ".join(
         f"{name} {statistics.fmean(values):.2f}%" for name, values in candidates.items()
     )
     text = (
         f"Target: a reward-only SB3 algorithm with memory at >= {TARGET_ACCURACY:g}% test "
         f"accuracy on `{TARGET_TASK}` within {budget:,} env steps: {verdict}. Best: {best}, "
-        f"{mean:.2f}% (mean of {len(candidates[best])} run(s)). All: {others}."
+        f"{mean:.2f}% (mean of {runs} run(s): {seeds}%). All: {others}."
     )
-    return text if mean >= TARGET_ACCURACY else f"{text}\n\n{_why_not(best, current, records)}"
+    return text if met else f"{text}\n\n{_why_not(best, current, records)}"
 
 
 def _target_candidates() -> list[str]:
@@ -639,7 +647,9 @@ envs at a time with one gradient step of 256 transitions after each (`train_freq
 budget at a few thousand steps per second; at one gradient step per transition they would
 need hours per run. DQN takes 4 gradient steps (each transition replayed about 4 times)
 and moves its target network every 1,000 of them (`target_update_interval` counts env
-steps over the 256 envs). SAC and TD3 choose the class as the argmax of 10 continuous
+steps over the 256 envs); its epsilon falls to 0.02 over the first 5% of the budget, so
+that most of its data comes from where its greedy policy looks (its 810 actions are every
+(cell, cell, class) triple). SAC and TD3 choose the class as the argmax of 10 continuous
 scores, a reward that is a step function of their action: TD3's actor ends with every score
 at the bounds (ties go to the first class), SAC's critic stays flat at the chance reward;
 `python -m benchmarks.critic_check RUN` shows both for a run.

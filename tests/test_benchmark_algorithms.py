@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from benchmarks import aggregate, algorithms
+from benchmarks.benchmark_report import target_text
 from benchmarks.compute_plan import Speed, write_speeds
 from benchmarks.protocol import TASK_PROTOCOLS, task_protocol
 from benchmarks.run_records import CurvePoint, read_records, write_record
@@ -228,3 +229,28 @@ def test_the_reports_import_without_matplotlib_and_plotting_then_fails():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no matplotlib"
+
+
+@pytest.mark.parametrize(
+    ("seeds", "verdict"),
+    [(5, "**met**"), (3, "**not met yet** (the mean needs all 5 planned seeds, 3 run)")],
+)
+def test_the_target_is_met_only_by_a_mean_over_every_planned_seed(seeds, verdict):
+    protocol = TASK_PROTOCOLS[MNIST]
+    records = [
+        make_record(
+            task=MNIST,
+            entry="dqn-history",
+            algo="dqn-history",
+            seed=seed,
+            budget_steps=protocol.budget_steps,
+            test_accuracy=90.0 + seed,
+            reduced_budget=protocol.reduced,
+        )
+        for seed in range(seeds)
+    ]
+    text = target_text(records, records)
+    accuracies = ", ".join(f"{90.0 + seed:.2f}" for seed in range(seeds))
+    assert f"env steps: {verdict}. Best: dqn-history" in text
+    assert f"(mean of {seeds} run(s): {accuracies}%)" in text
+    assert ("Why:" in text) == (seeds < protocol.seeds)
