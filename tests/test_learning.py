@@ -181,9 +181,8 @@ A random policy catches about 26% of the balls, following the ball's column abou
 CATCH_LEARNED_BAR = 50.0
 CATCH_CHANCE_BAR = 35.0
 CATCH_SEEDS = range(4)
-"""At 200 updates whether a seed learns depends on the seed and on the machine's floating
-point (seed 0: >= 50% on one machine, 33.9% on another; seeds 0-3 on the latter: 33.9, 57.8,
-39.3, 42.0), so learning is asked of one seed in four and chance of all four."""
+"""At 200 updates whether one seed learns depends on the seed and on the machine's floating
+point, so learning is asked of one seed in four and chance of all four."""
 
 
 def train_catch(seed: int, updates: int = 200) -> float:
