@@ -62,6 +62,7 @@ from agents.precision import resolve_precision
 from agents.reinforce_config import ReinforceConfig
 from agents.stop import StopRequest
 from benchmarks.logged_run import run_logged
+from benchmarks.paper_gap import gap_lines, pair_lines
 from ram_env.atomic import write_atomic, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -500,10 +501,16 @@ class Setting:
         epochs = int(float(flags.get("--epochs", TRAIN_DEFAULTS.epochs)))
         return minutes, epochs, len(extended_budgets(self.record))
 
+    @property
+    def shared_flags(self) -> dict[str, str]:
+        """The command's flags that every run of the setting shares: not seed, folder or
+        hardware."""
+        return {flag: value for flag, value in self.flags.items() if flag not in RUN_FLAGS}
+
     def family(self) -> tuple[Any, ...]:
         """The row and flags up to the budget: the settings of one family differ in budget."""
-        skip = RUN_FLAGS + BUDGET_FLAGS
-        return self.record["row"], sorted((f, v) for f, v in self.flags.items() if f not in skip)
+        kept = self.shared_flags.items()
+        return self.record["row"], sorted((f, v) for f, v in kept if f not in BUDGET_FLAGS)
 
     def rank(self) -> tuple[Any, ...]:
         """Lower is better: mean one-path error, then more runs, then the ``--mc`` error."""
@@ -671,7 +678,9 @@ def report(args: argparse.Namespace, records: dict[str, list[dict[str, Any]]]) -
         for choice in picked[task.name]:
             lines += choice_lines(choice)
         lines += ["", f"![test error against glimpses](results/{task.name}.png)", ""]
+        lines += gap_lines(picked[task.name])
         lines += gif_lines(args, task, chosen_rows(picked[task.name]), "Where the agent looks")
+    lines += pair_lines(settings, hardware, budget_cell)
     lines += [
         "## Appendix: every run",
         "",

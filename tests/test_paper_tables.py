@@ -526,3 +526,33 @@ def test_commands_name_the_precision_auto_resolved_to(tmp_path, monkeypatch):
     old = {"command": "python train.py --algo reinforce --core lstm --seed 0"}
     tokens = paper_tables.command_tokens(old)
     assert tokens[tokens.index("--precision") + 1] == "fp32"
+
+
+def test_the_paper_models_gap_and_the_two_cores_side_by_side(tmp_path):
+    records = [
+        _cluttered_run("paper", 0, 35.0, 10.0),
+        _cluttered_run("lstm", 0, 35.0, 4.0, images=4_000_000),  # its pair: --core alone differs
+        _cluttered_run("lstm", 0, 20.0, 6.0),  # another budget: no pair
+        _cluttered_run("loc-w1", 0, 35.0, 12.0),  # another flag: no pair
+        _cluttered_run("loc-w1", 0, 35.0, 11.0, threads=2) | {"row": "cluttered60-g6-x"},
+    ]
+    records[-1]["command"] = records[-1]["command"].replace("--location-weight 1", "--core lstm")
+    text = _report_from_records(tmp_path, records)
+    cluttered = text.split("## 60x60 cluttered")[1].split("\n## ")[0]
+    assert "| 6 | 4.08 | 10.00 | +5.92 | 1.0M | 4.00 | 4.0M |" in cluttered
+    assert "Above the paper at 1 of 1 glimpse counts." in cluttered
+    assert "1.0M images, 4.0 times fewer than the best overall line" in cluttered
+    side_by_side = text.split("## The paper's core against the LSTM, side by side")[1]
+    side_by_side = side_by_side.split("\n## ")[0]
+    pair = "| cluttered60 | 6 | paper, lstm | 35 min or 200 epochs | CPU (2 cores, 1 thread(s)) "
+    assert pair + "| seed 0 | 10.00 | 4.00 | 1.0M, 4.0M |" in side_by_side
+    assert side_by_side.count("| cluttered60 |") == 1  # other budget, flag or hardware: no pair
+    assert "The LSTM core is ahead in 1 of 1 pairs." in side_by_side
+
+
+def test_no_gap_is_claimed_where_the_paper_model_reaches_the_paper(tmp_path):
+    text = _report_from_records(tmp_path, [_cluttered_run("paper", 0, 35.0, 3.0)])
+    cluttered = text.split("## 60x60 cluttered")[1].split("\n## ")[0]
+    assert "| 6 | 4.08 | 3.00 | -1.08 | 1.0M | 3.00 | 1.0M |" in cluttered
+    assert "At or under the paper at every glimpse count." in cluttered
+    assert "No such pair has been run yet." in text
