@@ -11,7 +11,9 @@ One update, read top to bottom (``collect_rollout`` then ``compute_losses``):
    ``CE(logits, label) - w mean_i sum_t log pi(l_t) (R - b_t).detach() + mean (b_t - R)^2``
    with ``w = --location-weight`` (see ``compute_losses``). With ``--loss reinforce`` the
    class is sampled from the softmax too and trained by the same policy gradient from the
-   terminal reward alone (no label is used).
+   terminal reward alone (no label is used). ``--glimpse-classification-weight c`` (not
+   the paper's) adds ``c mean_t CE(classify(h_t), label)`` over the earlier steps t < T:
+   every hidden state is asked for the class, a denser signal for the core.
 
 Catch (``GlimpseCatch-v0``) is the same loop with a decision at *every* step rather than at
 the last: each step the same head (3 outputs) draws a paddle move from its softmax beside
@@ -103,6 +105,7 @@ class Rollout(NamedTuple):
     decision_entropy: torch.Tensor | None  # (D, N): the entropy of those decisions' softmax
     rewards: torch.Tensor  # (N,): the episode return (1 correct or caught, 0 not)
     labels: torch.Tensor | None  # (N,): the true classes, revealed at the end (Catch: None)
+    early_logits: torch.Tensor | None = None  # (T-1, N, K): the classifier on h_1..h_{T-1}
 
 
 class Losses(NamedTuple):
@@ -142,6 +145,7 @@ class Trace:
     logits: torch.Tensor | None = None
     decision_log_probs: list[torch.Tensor] = field(default_factory=list)
     decision_entropy: list[torch.Tensor] = field(default_factory=list)
+    early_logits: list[torch.Tensor] = field(default_factory=list)
 
 
 class RAMLearner:
@@ -154,6 +158,7 @@ class RAMLearner:
     the softmax whose log-probability and entropy it keeps. Actions are ``"box"``: the
     location and one-hot decision scores (all -1 where no decision is made). ``rows``: the
     rows of a larger batch it plays (a rank's share), whose draws it takes.
+    ``classify_early``: it also keeps the classifier's logits on each earlier hidden state.
     """
 
     action_type = "box"
@@ -165,10 +170,12 @@ class RAMLearner:
         sample_class: bool = False,
         decision_every_step: bool = False,
         rows: BatchRows | None = None,
+        classify_early: bool = False,
     ) -> None:
         self.model, self.num_glimpses, self.sample_class = model, num_glimpses, sample_class
         self.decision_every_step = decision_every_step
         self.rows = rows
+        self.classify_early = classify_early
         self.device = model.classifier.weight.device
         self.num_classes = model.config.num_classes
         self.generator = torch.Generator(device=self.device)
@@ -196,6 +203,8 @@ class RAMLearner:
             if log_prob is not None:  # None: random locations, nothing to train
                 trace.location_log_probs.append(log_prob)
         if not (last or self.decision_every_step):
+            if self.classify_early:
+                trace.early_logits.append(self.model.classify(out.hidden))
             action = scores_action(next_location, None, self.num_classes)
             return env_action(action, observation), trace
         trace.logits = self.model.classify(out.hidden)
@@ -223,9 +232,11 @@ def collect_rollout(
     seed: int,
     sample_class: bool,
     rows: BatchRows | None = None,
+    classify_early: bool = False,
 ) -> Rollout:
     """Run one episode in each env with gradients on; see the module docstring. ``rows``:
-    which rows of a larger batch the env's episodes are (a rank's share)."""
+    which rows of a larger batch the env's episodes are (a rank's share);
+    ``classify_early``: keep the classifier's logits on the hidden states before the last."""
     every_step = env.unwrapped.task.decision_every_step
     if every_step and not sample_class:
         raise ValueError(
@@ -235,7 +246,9 @@ def collect_rollout(
     rows = rows or BatchRows.whole(env.unwrapped.num_envs)
     if rows.count != env.unwrapped.num_envs:
         raise ValueError(f"{rows.count} rows for {env.unwrapped.num_envs} envs")
-    learner = RAMLearner(model, env.unwrapped.num_glimpses, sample_class, every_step, rows)
+    learner = RAMLearner(
+        model, env.unwrapped.num_glimpses, sample_class, every_step, rows, classify_early
+    )
     # Env i is env rows.start + i of the whole batch: seeded as that one, it plays its episode.
     played = play(learner, env, seed, reset_seed=seed + rows.start)
     trace, device = played.state, learner.device
@@ -250,6 +263,7 @@ def collect_rollout(
         decision_entropy=torch.stack(trace.decision_entropy) if decisions else None,
         rewards=torch.as_tensor(played.returns, dtype=torch.float32, device=device),
         labels=None if played.labels is None else torch.as_tensor(played.labels, device=device),
+        early_logits=torch.stack(trace.early_logits) if trace.early_logits else None,
     )
 
 
@@ -258,6 +272,7 @@ def compute_losses(
     location_weight: float = 1.0,
     entropy_weight: float = 0.0,
     discount: float = 1.0,
+    early_class_weight: float = 0.0,
 ) -> Losses:
     """The hybrid loss, or the pure policy-gradient loss when the decisions were sampled.
 
@@ -270,6 +285,8 @@ def compute_losses(
     entropy (summed over the steps), a bonus for exploring. ``discount`` < 1 credits step t
     of T with ``discount**(T-1-t)`` of the reward, the return the baseline ``b_t`` then
     predicts: less variance from early steps, at the price of bias.
+    ``early_class_weight`` adds that much of the mean cross-entropy of the classifier on the
+    earlier hidden states (``rollout.early_logits``) against the label, to the total only.
     """
     returns = _discounted_returns(rollout.rewards, rollout.baselines.shape[0], discount)
     advantages = (returns - rollout.baselines).detach()  # (T, N)
@@ -284,6 +301,12 @@ def compute_losses(
     total = classification + location_weight * location + baseline
     if entropy_weight and rollout.decision_entropy is not None:
         total = total - entropy_weight * rollout.decision_entropy.sum(0).mean()
+    if early_class_weight:
+        if rollout.early_logits is None or rollout.labels is None:
+            raise ValueError("early_class_weight needs the early logits and the labels")
+        early = rollout.early_logits
+        labels = rollout.labels.expand(early.shape[0], -1)
+        total = total + early_class_weight * F.cross_entropy(early.flatten(0, 1), labels.flatten())
     return Losses(total, classification, location, baseline)
 
 
@@ -317,10 +340,19 @@ def update(
         seed = derive_seed(config.seed, update_index, part)
         with autocast(precision, config.device):
             rollout = collect_rollout(
-                model, env, seed, sample_class=config.loss == "reinforce", rows=rows
+                model,
+                env,
+                seed,
+                sample_class=config.loss == "reinforce",
+                rows=rows,
+                classify_early=config.glimpse_classification_weight > 0,
             )
         losses = compute_losses(
-            rollout, config.location_weight, config.entropy_weight, config.discount
+            rollout,
+            config.location_weight,
+            config.entropy_weight,
+            config.discount,
+            config.glimpse_classification_weight,
         )
         (losses.total / rollouts).backward()
         row = torch.stack([*losses, rollout.rewards.mean()]).detach().cpu()

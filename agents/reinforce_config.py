@@ -48,6 +48,7 @@ SETTINGS_BEFORE_THEY_EXISTED = {
     "discount": 1.0,
     "baseline_trains_core": False,
     "glimpse_input": "mean",
+    "glimpse_classification_weight": 0.0,
 }
 
 CATCH_DEFAULTS: dict[str, Any] = {
@@ -123,6 +124,12 @@ class ReinforceConfig(RunSettings):
         0.0,
         "weight of an entropy bonus on the sampled decisions (--loss reinforce: the class, or "
         "Catch's moves); keeps them exploring early on",
+        type=non_negative_float,
+    )
+    glimpse_classification_weight: float = setting(
+        0.0,
+        "weight of a cross-entropy on the class read from every earlier hidden state (h_t, "
+        "t < T) beside the last; 0: the paper's loss (--loss hybrid only)",
         type=non_negative_float,
     )
     discount: float = setting(
@@ -226,6 +233,11 @@ class ReinforceConfig(RunSettings):
         data-parallel processes (torchrun's ranks)."""
         self.rollouts_per_update()
         self.envs_per_rank(world_size)
+        if self.glimpse_classification_weight and (self.loss != "hybrid" or self.is_catch()):
+            raise ValueError(
+                "--glimpse-classification-weight trains the classifier on the label: it needs "
+                "--loss hybrid on a classification task"
+            )
         if self.is_catch():
             if self.loss != "reinforce":
                 raise ValueError(

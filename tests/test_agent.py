@@ -10,6 +10,7 @@ import gymnasium
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import ram_env  # noqa: F401
 from agents import reinforce
@@ -567,3 +568,51 @@ def test_ram_policy_plays_catch_and_is_scored_by_its_catch_rate():
     assert result.n == 500 and result.per_class_accuracy == [] and 0 <= result.accuracy <= 100
     with pytest.raises(ValueError, match="Catch decides a move"):
         evaluate(RAMPolicy(model, sample_paths=True), env, mc=2, num_images=500)
+
+
+def test_glimpse_classification_loss_is_the_mean_cross_entropy_of_the_earlier_steps():
+    """``--glimpse-classification-weight c`` adds ``c`` times the mean CE of the classifier
+    on h_1..h_{T-1} to the total; the paper's terms stay as they were."""
+    env = make_env()
+    model = make_model(env)
+    plain = collect_rollout(model, env, seed=3, sample_class=False)
+    early = collect_rollout(model, env, seed=3, sample_class=False, classify_early=True)
+    steps = env.unwrapped.num_glimpses - 1
+    assert plain.early_logits is None
+    assert early.early_logits.shape == (steps, 16, NUM_CLASSES)
+    torch.testing.assert_close(early.logits, plain.logits)  # the same episodes
+    base, weighted = compute_losses(early), compute_losses(early, early_class_weight=0.5)
+    ce = torch.stack(
+        [F.cross_entropy(logits, early.labels) for logits in early.early_logits]
+    ).mean()
+    torch.testing.assert_close(weighted.total, base.total + 0.5 * ce)
+    for name in ("classification", "location", "baseline"):
+        torch.testing.assert_close(getattr(weighted, name), getattr(base, name))
+    model.zero_grad()
+    (weighted.total - base.total).backward()
+    assert model.classifier.weight.grad.abs().sum() > 0  # the classifier and the core
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.core.parameters())
+    with pytest.raises(ValueError, match="early logits"):
+        compute_losses(plain, early_class_weight=0.5)
+
+
+@pytest.mark.parametrize(
+    "options", [{"loss": "reinforce"}, {"env_id": "GlimpseCatch-v0", "loss": "reinforce"}]
+)
+def test_glimpse_classification_weight_needs_the_hybrid_loss(options):
+    config = ReinforceConfig(glimpse_classification_weight=0.5, **options)
+    with pytest.raises(ValueError, match="needs --loss hybrid on a classification task"):
+        config.validate()
+
+
+def test_an_update_with_the_glimpse_classification_loss_trains_and_repeats():
+    env = make_env()
+    config = ReinforceConfig(batch_size=16, glimpse_classification_weight=0.5)
+    config.validate()
+    stats = []
+    for _ in range(2):
+        model = make_model(env)
+        before = model.classifier.weight.detach().clone()
+        stats.append(update(model, make_optimizer(model, config), env, config, 0))
+        assert not torch.equal(before, model.classifier.weight)
+    torch.testing.assert_close(stats[0], stats[1])

@@ -130,8 +130,9 @@ def flip(part: str):
         location_weight: float = 1.0,
         entropy_weight: float = 0.0,
         discount: float = 1.0,
+        early_class_weight: float = 0.0,
     ) -> reinforce.Losses:
-        losses = real(rollout, location_weight, entropy_weight, discount)
+        losses = real(rollout, location_weight, entropy_weight, discount, early_class_weight)
         weight = location_weight if part == "location" else 1.0
         total = losses.total - 2.0 * weight * getattr(losses, part)
         return losses._replace(total=total, **{part: -getattr(losses, part)})

@@ -556,3 +556,13 @@ def test_no_gap_is_claimed_where_the_paper_model_reaches_the_paper(tmp_path):
     assert "| 6 | 4.08 | 3.00 | -1.08 | 1.0M | 3.00 | 1.0M |" in cluttered
     assert "At or under the paper at every glimpse count." in cluttered
     assert "No such pair has been run yet." in text
+
+
+def test_a_class_asked_of_earlier_glimpses_is_not_paper_faithful(tmp_path):
+    dense = _cluttered_run("paper", 0, 35.0, 5.0) | {"row": "cluttered60-g6-x", "variant": "x"}
+    dense["command"] = dense["command"].replace(
+        "--seed", "--glimpse-classification-weight 0.5 --seed"
+    )
+    text = _report_from_records(tmp_path, [_cluttered_run("paper", 0, 35.0, 10.0), dense])
+    assert "| 6 | 4.08 | paper-faithful | paper | **10.00** |" in text
+    assert "| 6 | 4.08 | best overall | x | **5.00** |" in text
