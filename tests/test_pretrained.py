@@ -214,3 +214,12 @@ def test_the_readme_one_line_command_is_a_train_py_eval_of_a_shipped_agent():
     line = next(line for line in readme.splitlines() if line.startswith("python train.py"))
     args = train.build_parser().parse_args(shlex.split(line)[2:])
     assert pretrained.is_pretrained(args.eval) and args.split == "test"
+
+
+def test_every_agent_the_package_ships_matches_its_sidecar():
+    """A file packed again without its sidecar (or the other way round) fails here, not in
+    a user's ``--eval pretrained:ID``."""
+    ids = sorted(path.stem for path in pretrained.PACKAGED_DIR.glob("*.json"))
+    assert CATCH in ids and "GlimpseMNIST-v0" in ids
+    for env_id in ids:
+        assert pretrained.resolve(f"pretrained:{env_id}", pretrained.PACKAGED_DIR).exists()
