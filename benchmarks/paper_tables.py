@@ -62,7 +62,7 @@ from agents.precision import resolve_precision
 from agents.reinforce_config import ReinforceConfig
 from agents.stop import StopRequest
 from benchmarks.logged_run import run_logged
-from benchmarks.paper_gap import gap_lines, pair_lines
+from benchmarks.paper_gap import gap_lines, glimpses_text, mean_images, millions, pair_lines
 from ram_env.atomic import write_atomic, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -749,8 +749,7 @@ def _appendix_order(setting: Setting) -> tuple[Any, ...]:
 def choice_lines(choice: Choice) -> list[str]:
     """A paper row's lines in a task's table: paper-faithful, then best overall if other."""
     row = choice.row
-    glimpses = f"{row.glimpses}, random locations" if row.random_locations else str(row.glimpses)
-    head = f"| {glimpses} | {row.paper_error:.2f} |"
+    head = f"| {glimpses_text(row)} | {row.paper_error:.2f} |"
     if choice.best is None:
         return [f"{head} not run | | | | | | | | | |"]
     if choice.faithful is choice.best:
@@ -781,7 +780,6 @@ def setting_cells(setting: Setting) -> str:
     minutes_text = f"{min(minutes):.1f}"
     if max(minutes) - min(minutes) >= 0.05:
         minutes_text += f"-{max(minutes):.1f}"
-    images = statistics.fmean(run["images"] for run in runs)
     hardware_counts: dict[str, int] = {}
     for run in runs:
         hardware_counts[hardware(run)] = hardware_counts.get(hardware(run), 0) + 1
@@ -796,7 +794,7 @@ def setting_cells(setting: Setting) -> str:
         runs_cell,
         budget_cell(setting),
         minutes_text,
-        f"{images / 1e6:.1f}M",
+        millions(mean_images(setting)),
         hardware_text,
         f"`{setting_command(setting)}`",
     ]
