@@ -18,11 +18,13 @@ An interrupted row is resumed from its ``last.pt`` (``--resume``); resumed with 
 (``row.json`` present) is skipped, so the script can be stopped and started at will and
 rows can be run in separate invocations with different budgets: every row records its own.
 ``--extend`` trains a scored row on to a longer ``--minutes`` and scores it again (its
-shorter budget's record stays). ``--carry-on-from RUN_DIR`` starts the one selected row
-from a run trained elsewhere, e.g. a GPU run brought back into ``runs/gpu``, and carries it
-on here; run again after an interruption, the same command resumes it. Stop it with a
-SIGTERM or Ctrl-C to its process group: the training under way saves its ``last.pt``, no
-further row starts, and the report is still written.
+shorter budget's record stays). ``--minutes none`` leaves the budget to ``--epochs`` alone:
+a setting whose runs see the same images on any hardware, as the seed tables need.
+``--carry-on-from RUN_DIR`` starts the one selected row from a run trained elsewhere, e.g.
+a GPU run brought back into ``runs/gpu``, and carries it on here; run again after an
+interruption, the same command resumes it. Stop it with a SIGTERM or Ctrl-C to its
+process group: the training under way saves its ``last.pt``, no further row starts, and the
+report is still written.
 
 Run folders are scratch space that a new machine does not have; every scored run's record
 is also kept in ``docs/results/rows/`` (tracked by git), and the report is written from
@@ -96,6 +98,9 @@ VARIANTS = {  # name -> the train.py flags it sets over ``SPELLED_OUT_DEFAULTS``
     "lstm-b512": LSTM_B512,
     # Stronger weight decay for the long LSTM runs, which overfit (99.9% train accuracy).
     **{f"lstm-b512-wd{wd}": [*LSTM_B512, "--weight-decay", wd] for wd in ("0.1", "0.2")},
+    # That with the location noise of translated-6's 1.15% run, trained before train.py's std
+    # became 0.1: the seed tables' translated setting.
+    "lstm-b512-wd0.1-std0.15": [*LSTM_B512, "--weight-decay", "0.1", "--std", "0.15"],
     # Not the paper's loss: the class asked of every earlier hidden state too, a denser
     # signal for the core on the multi-scale tasks.
     "lstm-b512-wd0.1-gcw0.5": [
@@ -222,7 +227,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         carry_on_from(args.carry_on_from, run_dir)
     if (run_dir / ROW_FILE).exists():
         scored = json.loads((run_dir / ROW_FILE).read_text())
-        if not (args.extend and scored["budget_minutes"] < args.minutes):
+        if not (args.extend and budget_minutes(scored) < args.minutes):
             print(f"{row.name}: already scored, skipped", flush=True)
             return True
         keep_record(scored, args.records_dir)  # its score at the shorter budget stays
@@ -236,14 +241,17 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
     # What --precision auto is on this machine, named so that the command trains the same run
     # on any machine.
     precision = ["--precision", resolve_precision("auto", args.device, row.core)]
+    timed = math.isfinite(args.minutes)
+    minutes = ["--train-minutes", str(args.minutes)] if timed else []
     train = [
         "train.py", "--algo", "reinforce", *row.train_flags(), *precision, "--seed", str(args.seed),
-        "--train-minutes", str(args.minutes), "--epochs", str(args.epochs), *device,
+        *minutes, "--epochs", str(args.epochs), *device,
         "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
     if resume:
         note_extension(run_dir, args.minutes, args.device)
-    print(f"{row.name}: {'resuming' if resume else 'training'} ({args.minutes} min)", flush=True)
+    budget = f"{args.minutes:g} min or {args.epochs} epochs" if timed else f"{args.epochs} epochs"
+    print(f"{row.name}: {'resuming' if resume else 'training'} ({budget})", flush=True)
     status, _ = run_logged([sys.executable, *train, *resume], log, args.threads)
     if status != 0:
         print(f"{row.name}: training failed (exit {status}); see {log}", flush=True)
@@ -270,7 +278,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "mc": args.mc,
         "minutes": float(metrics.get("minutes", "nan")),
         "images": int(metrics.get("images", 0)),
-        "budget_minutes": args.minutes,
+        "budget_minutes": args.minutes if timed else None,
         "threads": args.threads,
         "command": "python " + " ".join(train).replace(str(ROOT) + os.sep, ""),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -378,6 +386,12 @@ def read_last_metrics(run_dir: Path) -> dict[str, str]:
     return rows[-1] if rows else {}
 
 
+def budget_minutes(record: dict[str, Any]) -> float:
+    """A scored run's ``--minutes``: infinity where its budget was ``--epochs`` alone."""
+    minutes = record["budget_minutes"]
+    return math.inf if minutes is None else minutes
+
+
 def record_name(record: dict[str, Any]) -> str:
     """A scored run's file in the store: its run folder, budget and a digest of its command
     (one folder may hold runs of several settings over time, and an extended run has one
@@ -385,7 +399,9 @@ def record_name(record: dict[str, Any]) -> str:
     flags = record["command"].split()
     folder = Path(flags[flags.index("--out") + 1]).name if "--out" in flags else record["row"]
     digest = hashlib.sha256(record["command"].encode()).hexdigest()[:8]
-    return f"{folder}-{record['budget_minutes']:g}min-{digest}.json"
+    minutes = record["budget_minutes"]
+    budget = f"{minutes:g}min" if minutes is not None else f"{command_flags(flags)['--epochs']}ep"
+    return f"{folder}-{budget}-{digest}.json"
 
 
 def keep_records(runs_dir: Path, records_dir: Path) -> int:
@@ -413,7 +429,7 @@ def read_records(records_dir: Path) -> dict[str, list[dict[str, Any]]]:
         record = json.loads(path.read_text())
         scored.setdefault(record["row"], []).append(record)
     for runs in scored.values():
-        runs.sort(key=lambda run: (run["budget_minutes"], run["seed"], run["scored_at"]))
+        runs.sort(key=lambda run: (budget_minutes(run), run["seed"], run["scored_at"]))
     return scored
 
 
@@ -943,6 +959,19 @@ def error_plot(task: Task, picked: list[Choice], path: Path) -> Path:
 # --------------------------------------------------------------------------- main
 
 
+def minutes_budget(text: str) -> float:
+    """``--minutes``: a number, or ``none`` (infinity) for a budget of ``--epochs`` alone."""
+    if text.strip().lower() == "none":
+        return math.inf
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes or 'none': {text!r}") from None
+    if not math.isfinite(minutes):
+        raise argparse.ArgumentTypeError(f"{text!r}: write 'none' for no time limit")
+    return minutes
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
@@ -954,7 +983,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the random-locations control row of cluttered60",
     )  # fmt: skip
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="paper")
-    parser.add_argument("--minutes", type=float, default=60.0, help="training budget per row")
+    parser.add_argument(
+        "--minutes", type=minutes_budget, default=60.0,
+        help="training budget per row; none: --epochs alone (the same images on any hardware)",
+    )  # fmt: skip
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per row")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--device", default="cpu", help="torch device of each run (cuda: GPU)")
@@ -978,6 +1010,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.epochs < 1 or args.threads < 1 or args.mc < 2:
         parser.error("--minutes, --epochs and --threads must be positive and --mc at least 2")
+    if args.extend and math.isinf(args.minutes):
+        parser.error("--extend lengthens a --minutes budget; --minutes none has none to lengthen")
     args.out, args.runs_dir = args.out.resolve(), args.runs_dir.resolve()
     args.records_dir = args.records_dir.resolve()
     if args.carry_on_from is not None:

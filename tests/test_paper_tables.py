@@ -348,6 +348,37 @@ def test_extend_trains_a_scored_row_further_and_keeps_its_earlier_score(tmp_path
     assert mark == {"extended_from_minutes": [120.0]}
 
 
+def test_a_budget_of_epochs_alone_names_no_minutes_anywhere(tmp_path, monkeypatch):
+    run_dir = tmp_path / "runs" / "translated-g6-seed1"
+
+    def fake_run(command, log, threads):
+        """Training leaves its metrics; each scoring, its score."""
+        if "--eval" in command:
+            (run_dir / "eval-test.json").write_text(json.dumps({"error": 1.25}))
+        else:
+            run_dir.mkdir(parents=True)
+            (run_dir / "metrics.csv").write_text("epoch,images,minutes\n550,27500000,230.5\n")
+        return 0, 0
+
+    monkeypatch.setattr(paper_tables, "run_logged", fake_run)
+    argv = ["--only", "translated", "--glimpses", "6", "--minutes", "none", "--epochs", "550"]
+    argv += ["--seed", "1", "--runs-dir", str(tmp_path / "runs")]
+    args = paper_tables.parse_args(argv)
+    assert paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
+    record = json.loads((run_dir / paper_tables.ROW_FILE).read_text())
+    assert "--train-minutes" not in record["command"] and "--epochs 550" in record["command"]
+    assert record["budget_minutes"] is None and record["minutes"] == 230.5
+    assert paper_tables.record_name(record).startswith("translated-g6-seed1-550ep-")
+    record.update(RECORDED, task="translated", glimpses=6, random_locations=False, mc=10)
+    record["variant"], record["images"] = "paper", 27_500_000
+    setting = paper_tables.settings_of({"translated-g6": [record]})[0]
+    assert paper_tables.budget_cell(setting) == "550 epochs"
+    with pytest.raises(SystemExit):  # nothing to lengthen
+        paper_tables.parse_args(["--minutes", "none", "--extend"])
+    with pytest.raises(SystemExit):
+        paper_tables.parse_args(["--minutes", "inf"])
+
+
 def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(
