@@ -182,13 +182,15 @@ def test_weights_beyond_fp16_range_are_refused():
 
 
 def test_a_non_editable_install_ships_the_agents():
-    """The package data patterns cover both files ``pack`` writes."""
+    """The agents' folder is a package of the build and its data patterns cover both files
+    ``pack`` writes."""
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["agents"]
-    folder = pretrained.PACKAGED_DIR.relative_to(ROOT / "agents").as_posix()
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    package = pretrained.PACKAGED_DIR.relative_to(ROOT).as_posix().replace("/", ".")
+    assert package in setuptools["packages"]
+    patterns = setuptools["package-data"][package]
     for name in (f"{CATCH}.pt", f"{CATCH}.json"):
-        assert any(fnmatch(f"{folder}/{name}", pattern) for pattern in patterns), name
+        assert any(fnmatch(name, pattern) for pattern in patterns), name
 
 
 @pytest.mark.mnist
