@@ -597,3 +597,39 @@ def test_a_class_asked_of_earlier_glimpses_is_not_paper_faithful(tmp_path):
     text = _report_from_records(tmp_path, [_cluttered_run("paper", 0, 35.0, 10.0), dense])
     assert "| 6 | 4.08 | paper-faithful | paper | **10.00** |" in text
     assert "| 6 | 4.08 | best overall | x | **5.00** |" in text
+
+
+def _translated_run(variant: str, seed: int, error: float) -> dict:
+    flags = " ".join(paper_tables.VARIANTS[variant])
+    command = (
+        f"python train.py --algo reinforce --env GlimpseTranslatedMNIST-v0 --glimpses 6 {flags} "
+        f"--seed {seed} --epochs 500 --threads 1"
+    )
+    return {
+        "row": f"translated-g6-{variant}", "task": "translated", "glimpses": 6,
+        "random_locations": False, "variant": variant, "seed": seed, "error": error,
+        "error_mc": None, "mc": 10, "minutes": 200.0, "budget_minutes": None, "images": 1,
+        **RECORDED, "command": command,
+    }  # fmt: skip
+
+
+def test_a_seed_table_row_is_a_mean_over_three_seeds_once_it_has_one():
+    lucky = _translated_run("lstm-b512", 0, 1.0)
+    two_seeds = [_translated_run("lstm-b512-wd0.1", seed, 1.1) for seed in (0, 1)]
+    three_seeds = [_translated_run("lstm-b512-wd0.1-std0.15", seed, 1.2) for seed in (0, 1, 2)]
+    translated = paper_tables.TASKS["translated"]
+
+    def best_of(records: list[dict]) -> str:
+        settings = paper_tables.settings_of({"any": records})
+        (choice,) = [c for c in paper_tables.choices(translated, settings) if c.row.glimpses == 6]
+        return choice.best.record["variant"]
+
+    assert best_of([lucky, *two_seeds]) == "lstm-b512"  # no three-seed setting: the best
+    assert best_of([lucky, *two_seeds, *three_seeds]) == "lstm-b512-wd0.1-std0.15"
+    # Not a seed table: the lowest mean, whatever its seeds.
+    cluttered = [_cluttered_run("lstm-b512", 0, 35.0, 3.0)]
+    cluttered += [_cluttered_run("paper", seed, 35.0, 4.0) for seed in (0, 1, 2)]
+    settings = paper_tables.settings_of({"any": cluttered})
+    task = paper_tables.TASKS["cluttered60"]
+    (choice,) = [c for c in paper_tables.choices(task, settings) if c.row.name == "cluttered60-g6"]
+    assert choice.best.record["variant"] == "lstm-b512"
