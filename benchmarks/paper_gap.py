@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 
 class ScoredSetting(Protocol):
-    """What this module reads of ``paper_tables.Setting``."""
+    """What this module reads of ``paper_records.Setting``."""
 
     runs: tuple[dict[str, Any], ...]
 
@@ -44,7 +44,7 @@ class PaperRow(Protocol):
 
 
 class RowChoice(Protocol):
-    """What this module reads of ``paper_tables.Choice``."""
+    """What this module reads of ``paper_records.Choice``."""
 
     row: PaperRow
     faithful: ScoredSetting | None

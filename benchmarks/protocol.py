@@ -11,7 +11,7 @@ for every algorithm), the seeds, the learning-curve points, and the normalised s
   the 10,000 fixed test canvases, one path each.
 * **Normalised score**: ``(accuracy - chance) / (paper RAM accuracy - chance)``: 0 at chance
   (10%), 1 at the paper's RAM with the task's registered glimpse count (Mnih et al. 2014;
-  the numbers are ``benchmarks.paper_tables.TASKS``'), above 1 beyond it.
+  the numbers are ``benchmarks.paper_rows.TASKS``'), above 1 beyond it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from benchmarks.paper_tables import TASKS as PAPER_TASKS
+from benchmarks.paper_rows import TASKS as PAPER_TASKS
 from ram_env.registration import TASKS as REGISTERED
 
 CHANCE = 10.0  # accuracy (%) of a uniform guess among the 10 classes

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from benchmarks import paper_tables
+from agents.reinforce_config import ReinforceConfig
+from benchmarks import paper_records, paper_report, paper_rows, paper_tables
 
 # What a scored run's record holds besides its row, scores, budget and command.
 RECORDED = {
@@ -19,7 +20,7 @@ RECORDED = {
 
 
 def test_every_paper_row_is_there_once():
-    rows = paper_tables.all_rows("paper")
+    rows = paper_rows.all_rows("paper")
     names = [row.name for row in rows]
     assert len(names) == len(set(names)) == 6 + 3 + 4 + 3
     assert "cluttered60-g6-random" in names and "cluttered100-g8" in names
@@ -58,14 +59,14 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
         "images": 1_500_000, **RECORDED,
         "command": "python train.py --algo reinforce --env GlimpseTranslatedMNIST-v0",
     }  # fmt: skip
-    (run / paper_tables.ROW_FILE).write_text(json.dumps(record))
+    (run / paper_records.ROW_FILE).write_text(json.dumps(record))
     longer = tmp_path / "runs" / "translated-g6-seed1"
     longer.mkdir()
     longer_record = {
         **record, "seed": 1, "minutes": 50.0, "budget_minutes": 50.0, "error": 1.10,
         "error_mc": 0.90,
     }  # fmt: skip
-    (longer / paper_tables.ROW_FILE).write_text(json.dumps(longer_record))
+    (longer / paper_records.ROW_FILE).write_text(json.dumps(longer_record))
     out = tmp_path / "docs" / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
     argv += ["--records-dir", str(tmp_path / "records")]
@@ -81,7 +82,7 @@ def test_report_and_plots_from_recorded_rows(tmp_path):
     assert text.index(setting) < text.index("## Appendix")
     assert "| 4 | 1.54 | not run |" in text
     assert "Target: 3.0% or less with 6 glimpses" in text
-    for task in paper_tables.TASKS:
+    for task in paper_rows.TASKS:
         _assert_png(out.parent / "results" / f"{task}.png")
 
 
@@ -112,7 +113,7 @@ def test_of_equal_runs_the_newest_comes_last(tmp_path):
     for name, error, minutes, scored_at in runs:
         record = {**base, "error": error, "minutes": minutes, "scored_at": scored_at}
         (tmp_path / f"{name}.json").write_text(json.dumps(record))
-    assert [run["error"] for run in paper_tables.read_records(tmp_path)["mnist-g3"]] == [
+    assert [run["error"] for run in paper_records.read_records(tmp_path)["mnist-g3"]] == [
         2.89,
         2.26,
     ]
@@ -134,11 +135,11 @@ def test_scored_runs_outlive_their_run_folders(tmp_path):
     for batch, error in ((512, 1.80), (1024, 1.48)):
         command = f"python train.py --batch-size {batch} --out runs/paper-tables/mnist-g6-seed0"
         record = {**base, "error": error, "command": command}
-        (run / paper_tables.ROW_FILE).write_text(json.dumps(record))
+        (run / paper_records.ROW_FILE).write_text(json.dumps(record))
         assert paper_tables.main(argv) == 0
     assert paper_tables.main(argv) == 0  # kept once, however often the report is written
     assert len(list(records.glob("mnist-g6-seed0-10min-*.json"))) == 2
-    (run / paper_tables.ROW_FILE).unlink()
+    (run / paper_records.ROW_FILE).unlink()
     run.rmdir()
     assert paper_tables.main(argv) == 0
     text = out.read_text()
@@ -161,7 +162,7 @@ def test_report_names_the_hardware_of_each_row(tmp_path):
     }  # fmt: skip
     for name, record in rows.items():
         (tmp_path / "runs" / name).mkdir(parents=True)
-        (tmp_path / "runs" / name / paper_tables.ROW_FILE).write_text(json.dumps(record))
+        (tmp_path / "runs" / name / paper_records.ROW_FILE).write_text(json.dumps(record))
     out = tmp_path / "results.md"
     argv = ["--report-only", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]
     argv += ["--records-dir", str(tmp_path / "records")]
@@ -184,7 +185,7 @@ def test_gpu_runs_get_their_own_folder(tmp_path, monkeypatch):
         paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
     )
     args = paper_tables.parse_args(["--device", "cuda", "--runs-dir", str(tmp_path)])
-    row = paper_tables.Row(paper_tables.TASKS["translated"], 6, variant="lstm-b512")
+    row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant="lstm-b512")
     assert not paper_tables.run_row(args, row)  # the stubbed training "fails": nothing scored
     command = calls[0]
     assert command[command.index("--device") + 1] == "cuda"
@@ -204,7 +205,7 @@ def _resume_row(tmp_path: Path, monkeypatch, minutes: str, checkpoint_minutes: f
     save_checkpoint(run_dir / "last.pt", payload)
     monkeypatch.setattr(paper_tables, "run_logged", lambda command, log, threads: (1, 0))
     args = paper_tables.parse_args(["--minutes", minutes, "--runs-dir", str(tmp_path)])
-    assert not paper_tables.run_row(args, paper_tables.Row(paper_tables.TASKS["translated"], 6))
+    assert not paper_tables.run_row(args, paper_rows.Row(paper_rows.TASKS["translated"], 6))
     return run_dir / paper_tables.EXTENDED_FILE
 
 
@@ -234,16 +235,16 @@ def test_a_gpu_run_carried_on_here_names_both_devices(tmp_path, monkeypatch):
         paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
     )
     args = paper_tables.parse_args(["--minutes", "76.3", "--runs-dir", str(tmp_path)])
-    assert not paper_tables.run_row(args, paper_tables.Row(paper_tables.TASKS["cluttered100"], 8))
+    assert not paper_tables.run_row(args, paper_rows.Row(paper_rows.TASKS["cluttered100"], 8))
     command = calls[0]
     assert "--resume" in command
     assert command[command.index("--device") + 1] == "cpu"  # else train.py refuses the resume
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
     assert mark == {"extended_from_minutes": [21.3], "earlier_device": ["cuda"]}
     record = {"device": "cpu", "machine": "x86_64, 2 cores", "threads": 2, **mark}
-    assert paper_tables.hardware(record) == "GPU, then CPU (2 cores, 2 thread(s))"
+    assert paper_report.hardware(record) == "GPU, then CPU (2 cores, 2 thread(s))"
     record["earlier_device"] = ["cuda: NVIDIA H100 80GB HBM3"]  # as a row's record names it
-    assert paper_tables.hardware(record).startswith("GPU (NVIDIA H100 80GB HBM3), then CPU")
+    assert paper_report.hardware(record).startswith("GPU (NVIDIA H100 80GB HBM3), then CPU")
 
 
 def test_a_plain_resume_on_another_device_adds_to_the_devices_it_went_through(tmp_path):
@@ -261,7 +262,7 @@ def test_a_plain_resume_on_another_device_adds_to_the_devices_it_went_through(tm
     paper_tables.note_extension(run_dir, 61.5, "cuda")  # resumed again: nothing changes
     assert json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text()) == mark
     record = {"device": "cuda: NVIDIA H100 80GB HBM3", **mark}
-    assert paper_tables.hardware(record) == "GPU, then CPU, then GPU (NVIDIA H100 80GB HBM3)"
+    assert paper_report.hardware(record) == "GPU, then CPU, then GPU (NVIDIA H100 80GB HBM3)"
 
 
 def test_report_says_which_rows_were_extended(tmp_path):
@@ -273,7 +274,7 @@ def test_report_says_which_rows_were_extended(tmp_path):
         "extended_from_minutes": [7.0], **RECORDED,
     }  # fmt: skip
     (tmp_path / "runs" / "translated-g6-seed0").mkdir(parents=True)
-    (tmp_path / "runs" / "translated-g6-seed0" / paper_tables.ROW_FILE).write_text(
+    (tmp_path / "runs" / "translated-g6-seed0" / paper_records.ROW_FILE).write_text(
         json.dumps(record)
     )
     out = tmp_path / "results.md"
@@ -282,7 +283,7 @@ def test_report_says_which_rows_were_extended(tmp_path):
     assert paper_tables.main(argv) == 0
     assert "| 1.79 | 1.12 | 15.0 (extended from 7) | 9,000,000 |" in out.read_text()
     record["extended_from_minutes"] = [7.0, 15.0]  # extended twice
-    (tmp_path / "runs" / "translated-g6-seed0" / paper_tables.ROW_FILE).write_text(
+    (tmp_path / "runs" / "translated-g6-seed0" / paper_records.ROW_FILE).write_text(
         json.dumps(record)
     )
     assert paper_tables.main(argv) == 0
@@ -291,15 +292,15 @@ def test_report_says_which_rows_were_extended(tmp_path):
 
 def test_commands_spell_out_the_tuned_defaults():
     """A recorded command must name the same run after train.py's defaults change."""
-    defaults = paper_tables.ReinforceConfig()
-    paper = paper_tables.Row(paper_tables.TASKS["mnist"], 6).train_flags()
+    defaults = ReinforceConfig()  # train.py's defaults
+    paper = paper_rows.Row(paper_rows.TASKS["mnist"], 6).train_flags()
     assert paper[paper.index("--batch-size") + 1] == str(defaults.batch_size)
     assert float(paper[paper.index("--lr") + 1]) == defaults.lr
     assert float(paper[paper.index("--weight-decay") + 1]) == defaults.weight_decay
     assert float(paper[paper.index("--std") + 1]) == defaults.std
-    std = paper_tables.Row(paper_tables.TASKS["mnist"], 3, variant="std0.07").train_flags()
+    std = paper_rows.Row(paper_rows.TASKS["mnist"], 3, variant="std0.07").train_flags()
     assert std.count("--std") == 1 and std[std.index("--std") + 1] == "0.07"
-    lstm_b512 = paper_tables.Row(paper_tables.TASKS["mnist"], 6, variant="lstm-b512")
+    lstm_b512 = paper_rows.Row(paper_rows.TASKS["mnist"], 6, variant="lstm-b512")
     flags = lstm_b512.train_flags()
     assert flags.count("--batch-size") == 1 and flags.count("--lr") == 1  # the variant's own
 
@@ -317,7 +318,7 @@ def _scored_run(run_dir: Path, budget: float, device: str = "cpu") -> dict:
         "row": "translated-g6", "seed": 0, "budget_minutes": budget, "minutes": budget,
         "command": f"python train.py --algo reinforce --out {run_dir}",
     }  # fmt: skip
-    (run_dir / paper_tables.ROW_FILE).write_text(json.dumps(record))
+    (run_dir / paper_records.ROW_FILE).write_text(json.dumps(record))
     return record
 
 
@@ -328,21 +329,21 @@ def test_extend_trains_a_scored_row_further_and_keeps_its_earlier_score(tmp_path
     )
     run_dir = tmp_path / "runs" / "translated-g6-seed0"
     record = _scored_run(run_dir, 120.0)
-    row = paper_tables.Row(paper_tables.TASKS["translated"], 6)
+    row = paper_rows.Row(paper_rows.TASKS["translated"], 6)
     argv = ["--runs-dir", str(tmp_path / "runs"), "--records-dir", str(tmp_path / "records")]
     # Without --extend, or with a budget it already had, a scored row is left alone.
     assert paper_tables.run_row(paper_tables.parse_args([*argv, "--minutes", "165"]), row)
     args = paper_tables.parse_args([*argv, "--minutes", "120", "--extend"])
     assert paper_tables.run_row(args, row)
-    assert not calls and (run_dir / paper_tables.ROW_FILE).exists()
+    assert not calls and (run_dir / paper_records.ROW_FILE).exists()
 
     args = paper_tables.parse_args([*argv, "--minutes", "165", "--extend"])
     assert not paper_tables.run_row(args, row)  # the stubbed training "fails"
     assert "--resume" in calls[0]
     assert calls[0][calls[0].index("--train-minutes") + 1] == "165.0"
-    assert not (run_dir / paper_tables.ROW_FILE).exists()
+    assert not (run_dir / paper_records.ROW_FILE).exists()
     assert not list(run_dir.glob("eval-test*.json"))  # never mistaken for the new score
-    kept = tmp_path / "records" / paper_tables.record_name(record)
+    kept = tmp_path / "records" / paper_records.record_name(record)
     assert json.loads(kept.read_text()) == record
     mark = json.loads((run_dir / paper_tables.EXTENDED_FILE).read_text())
     assert mark == {"extended_from_minutes": [120.0]}
@@ -365,14 +366,14 @@ def test_a_budget_of_epochs_alone_names_no_minutes_anywhere(tmp_path, monkeypatc
     argv += ["--seed", "1", "--runs-dir", str(tmp_path / "runs")]
     args = paper_tables.parse_args(argv)
     assert paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
-    record = json.loads((run_dir / paper_tables.ROW_FILE).read_text())
+    record = json.loads((run_dir / paper_records.ROW_FILE).read_text())
     assert "--train-minutes" not in record["command"] and "--epochs 550" in record["command"]
     assert record["budget_minutes"] is None and record["minutes"] == 230.5
-    assert paper_tables.record_name(record).startswith("translated-g6-seed1-550ep-")
+    assert paper_records.record_name(record).startswith("translated-g6-seed1-550ep-")
     record.update(RECORDED, task="translated", glimpses=6, random_locations=False, mc=10)
     record["variant"], record["images"] = "paper", 27_500_000
-    setting = paper_tables.settings_of({"translated-g6": [record]})[0]
-    assert paper_tables.budget_cell(setting) == "550 epochs"
+    setting = paper_records.settings_of({"translated-g6": [record]})[0]
+    assert paper_report.budget_cell(setting) == "550 epochs"
     with pytest.raises(SystemExit):  # nothing to lengthen
         paper_tables.parse_args(["--minutes", "none", "--extend"])
     with pytest.raises(SystemExit):
@@ -393,9 +394,9 @@ def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch
     assert not paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
     run_dir = tmp_path / "runs" / "translated-g6-seed0"
     assert (run_dir / "last.pt").exists() and (run_dir / "metrics.csv").exists()
-    assert not (run_dir / paper_tables.ROW_FILE).exists()
+    assert not (run_dir / paper_records.ROW_FILE).exists()
     assert not list(run_dir.glob("eval-test*.json"))
-    assert (source / paper_tables.ROW_FILE).exists()  # the original is left as it was
+    assert (source / paper_records.ROW_FILE).exists()  # the original is left as it was
     assert not (tmp_path / "runs" / "translated-g6-seed0.partial").exists()
     command = calls[0]
     assert "--resume" in command and command[command.index("--device") + 1] == "cpu"
@@ -459,7 +460,7 @@ def _report_from_records(tmp_path: Path, records: list[dict]) -> str:
 
 
 def _cluttered_run(variant: str, seed: int, minutes: float, error: float, **extra) -> dict:
-    flags = " ".join(paper_tables.VARIANTS[variant])
+    flags = " ".join(paper_rows.VARIANTS[variant])
     threads = extra.pop("threads", 1)
     command = (
         f"python train.py --algo reinforce --env GlimpseClutteredMNIST-v0 --glimpses 6 {flags} "
@@ -551,11 +552,11 @@ def test_commands_name_the_precision_auto_resolved_to(tmp_path, monkeypatch):
     )
     args = paper_tables.parse_args(["--runs-dir", str(tmp_path)])
     for variant, expected in (("lstm-b512", "bf16"), ("paper", "fp32")):
-        row = paper_tables.Row(paper_tables.TASKS["translated"], 6, variant=variant)
+        row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant=variant)
         assert not paper_tables.run_row(args, row)  # training stubbed out: nothing scored
         assert calls[-1][calls[-1].index("--precision") + 1] == expected
     old = {"command": "python train.py --algo reinforce --core lstm --seed 0"}
-    tokens = paper_tables.command_tokens(old)
+    tokens = paper_records.command_tokens(old)
     assert tokens[tokens.index("--precision") + 1] == "fp32"
 
 
@@ -600,7 +601,7 @@ def test_a_class_asked_of_earlier_glimpses_is_not_paper_faithful(tmp_path):
 
 
 def _translated_run(variant: str, seed: int, error: float) -> dict:
-    flags = " ".join(paper_tables.VARIANTS[variant])
+    flags = " ".join(paper_rows.VARIANTS[variant])
     command = (
         f"python train.py --algo reinforce --env GlimpseTranslatedMNIST-v0 --glimpses 6 {flags} "
         f"--seed {seed} --epochs 500 --threads 1"
@@ -617,11 +618,11 @@ def test_a_seed_table_row_is_a_mean_over_three_seeds_once_it_has_one():
     lucky = _translated_run("lstm-b512", 0, 1.0)
     two_seeds = [_translated_run("lstm-b512-wd0.1", seed, 1.1) for seed in (0, 1)]
     three_seeds = [_translated_run("lstm-b512-wd0.1-std0.15", seed, 1.2) for seed in (0, 1, 2)]
-    translated = paper_tables.TASKS["translated"]
+    translated = paper_rows.TASKS["translated"]
 
     def best_of(records: list[dict]) -> str:
-        settings = paper_tables.settings_of({"any": records})
-        (choice,) = [c for c in paper_tables.choices(translated, settings) if c.row.glimpses == 6]
+        settings = paper_records.settings_of({"any": records})
+        (choice,) = [c for c in paper_records.choices(translated, settings) if c.row.glimpses == 6]
         return choice.best.record["variant"]
 
     assert best_of([lucky, *two_seeds]) == "lstm-b512"  # no three-seed setting: the best
@@ -629,7 +630,7 @@ def test_a_seed_table_row_is_a_mean_over_three_seeds_once_it_has_one():
     # Not a seed table: the lowest mean, whatever its seeds.
     cluttered = [_cluttered_run("lstm-b512", 0, 35.0, 3.0)]
     cluttered += [_cluttered_run("paper", seed, 35.0, 4.0) for seed in (0, 1, 2)]
-    settings = paper_tables.settings_of({"any": cluttered})
-    task = paper_tables.TASKS["cluttered60"]
-    (choice,) = [c for c in paper_tables.choices(task, settings) if c.row.name == "cluttered60-g6"]
+    settings = paper_records.settings_of({"any": cluttered})
+    task = paper_rows.TASKS["cluttered60"]
+    (choice,) = [c for c in paper_records.choices(task, settings) if c.row.name == "cluttered60-g6"]
     assert choice.best.record["variant"] == "lstm-b512"
