@@ -29,6 +29,12 @@ def budget_minutes(record: dict[str, Any]) -> float:
     return math.inf if minutes is None else minutes
 
 
+def budget_text(minutes: float, epochs: int) -> str:
+    """A budget as the page and the log name it: ``--train-minutes`` (infinity: none) and
+    the ``--epochs`` cap."""
+    return f"{epochs} epochs" if math.isinf(minutes) else f"{minutes:g} min or {epochs} epochs"
+
+
 def record_name(record: dict[str, Any]) -> str:
     """A scored run's file in the store: its run folder, budget and a digest of its command
     (one folder may hold runs of several settings over time, and an extended run has one

@@ -6,7 +6,6 @@ summary; an appendix of every run; and per task a plot of test error against gli
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from benchmarks.paper_records import (
     RUN_FLAGS,
     Choice,
     Setting,
+    budget_text,
     choices,
     command_flags,
     command_tokens,
@@ -268,7 +268,7 @@ def setting_cells(setting: Setting) -> str:
 
 def budget_cell(setting: Setting) -> str:
     minutes, epochs, _ = setting.budget
-    cell = f"{epochs} epochs" if minutes == math.inf else f"{minutes:g} min or {epochs} epochs"
+    cell = budget_text(minutes, epochs)
     budgets = extended_budgets(setting.record)
     if budgets:
         cell += ", extended from " + ", then ".join(f"{m:g}" for m in budgets)
@@ -279,7 +279,6 @@ def setting_command(setting: Setting) -> str:
     """The command of a setting's runs: ``--out`` and ``--no-progress`` left out, ``S`` for
     the seed where there are several, hardware flags only where every run had the same."""
     tokens = command_tokens(setting.record)
-    seeds = {run["seed"] for run in setting.runs}
     each = [command_flags(command_tokens(run)) for run in setting.runs]
     shown: list[str] = []
     skip = False
@@ -289,7 +288,7 @@ def setting_command(setting: Setting) -> str:
             continue
         value = tokens[index + 1] if index + 1 < len(tokens) else ""
         takes_value = token.startswith("--") and value and not value.startswith("--")
-        if token == "--seed" and len(seeds) > 1:
+        if token == "--seed" and setting.seeds > 1:
             shown += ["--seed", "S"]
             skip = True
             continue

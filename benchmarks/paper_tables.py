@@ -66,6 +66,7 @@ from benchmarks.paper_records import (
     RECORDS_DIR,
     ROW_FILE,
     budget_minutes,
+    budget_text,
     choices,
     earlier_devices,
     extended_budgets,
@@ -120,7 +121,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
     ]  # fmt: skip
     if resume:
         note_extension(run_dir, args.minutes, args.device)
-    budget = f"{args.minutes:g} min or {args.epochs} epochs" if timed else f"{args.epochs} epochs"
+    budget = budget_text(args.minutes, args.epochs)
     print(f"{row.name}: {'resuming' if resume else 'training'} ({budget})", flush=True)
     status, _ = run_logged([sys.executable, *train, *resume], log, args.threads)
     if status != 0:
