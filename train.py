@@ -18,6 +18,7 @@ Under torchrun every rank runs this script; rank 0 alone prints and writes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from agents.cli_common import default_run_dir, positive_int
 from agents.launch import Launch, LaunchError, RankLost
 from agents.pretrained import PretrainedError, is_pretrained, pretrained_id, resolve
 from agents.registry import ALGORITHMS, get_algorithm
+from agents.run_lock import RunFolderBusy, run_folder_lock
 from agents.settings import add_settings, config_from_args, default_of, settings_of
 from ram_env.atomic import write_json_atomic
 from ram_env.data import SPLITS, DataError
@@ -226,7 +228,13 @@ def run_training(
         parser.error(str(error))
     if launch.is_main:
         print(f"run folder: {out_dir}", file=sys.stderr)
-    summary = module.train(config, out_dir, resume=args.resume, progress_bar=not args.no_progress)
+    # Rank 0 alone writes the run folder, so it alone holds it.
+    with run_folder_lock(out_dir) if launch.is_main else contextlib.nullcontext():
+        if not args.resume and (out_dir / module.RUN_FILE).exists():  # written since the check
+            raise RunFolderBusy(f"{out_dir} now holds a run started by another process")
+        summary = module.train(
+            config, out_dir, resume=args.resume, progress_bar=not args.no_progress
+        )
     if not launch.is_main:  # rank 0 reports and runs --test
         return 130 if summary["interrupted"] else 0
     print(summary["text"])
@@ -330,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.eval is not None:
             return evaluate_target(args.eval, args, typed)
         return run_training(args, parser, typed, launch)
-    except (CheckpointError, DataError, LaunchError, PretrainedError) as error:
+    except (CheckpointError, DataError, LaunchError, PretrainedError, RunFolderBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except RankLost as error:

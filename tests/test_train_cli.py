@@ -25,6 +25,7 @@ from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.ram_policy import RAMPolicy
 from agents.registry import ALGORITHMS, get_algorithm
 from agents.reinforce_config import CATCH_DEFAULTS
+from agents.run_lock import run_folder_lock
 from agents.settings import config_from_args, default_of, flag_of, settings_of
 from agents.visualize import record_paths
 from ram_env.scoring import make_eval_env, path_batches
@@ -360,6 +361,15 @@ def test_existing_run_needs_resume(tiny_run, capsys):
 
 
 @pytest.mark.mnist
+def test_a_run_folder_in_training_is_refused_to_a_second_process(tiny_run, capsys):
+    checkpoint = tiny_run / "last.pt"
+    before = checkpoint.stat().st_mtime_ns
+    with run_folder_lock(tiny_run):  # as a live training process holds it
+        assert run(["--out", tiny_run, "--resume", "--max-images", 512, *TINY]) == 2
+    assert f"another process is training in {tiny_run}" in capsys.readouterr().err
+    assert checkpoint.stat().st_mtime_ns == before
+
+
 def test_resume_refuses_a_changed_setting(tiny_run, capsys):
     with pytest.raises(SystemExit):
         run(["--out", tiny_run, "--resume", "--lr", "0.5", *TINY])
