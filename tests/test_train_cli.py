@@ -370,6 +370,7 @@ def test_a_run_folder_in_training_is_refused_to_a_second_process(tiny_run, capsy
     assert checkpoint.stat().st_mtime_ns == before
 
 
+@pytest.mark.mnist
 def test_resume_refuses_a_changed_setting(tiny_run, capsys):
     with pytest.raises(SystemExit):
         run(["--out", tiny_run, "--resume", "--lr", "0.5", *TINY])
