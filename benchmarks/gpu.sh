@@ -3,7 +3,7 @@
 #
 #   bash benchmarks/gpu.sh prepare         # here, with the project's venv active, beforehand
 #   MINUTES=6.5 DEADLINE_S=540 [EPOCHS=200] bash benchmarks/gpu.sh paper-rows \
-#       "cluttered60 6 paper" "cluttered60 6 lstm-b512" ...
+#       "cluttered60 6 paper" "cluttered60 6 lstm-b512" "translated 8 lstm-b512 - 1" ...
 #   MINUTES=7 DEADLINE_S=520 bash benchmarks/gpu.sh train-runs \
 #       "base-s0 --seed 0" "wd0.1-s0 --weight-decay 0.1 --seed 0" ...
 #   bash benchmarks/gpu.sh pack RUNS OUT [LIMIT_MB]
@@ -16,15 +16,16 @@
 #
 # paper-rows: train several paper-table rows at once, one process per row, and pack each run
 # (best.pt, metrics, scores, log) into $OUT for the trip back. Each argument is
-# "TASK GLIMPSES VARIANT [MINUTES]" (see benchmarks/paper_tables.py); a row's own MINUTES
-# overrides $MINUTES. A run folder carried in runs/gpu/ with a last.pt is resumed, so a longer
-# MINUTES extends an earlier run (its cosine LR restarts part-way). Whatever state the rows
-# are in at DEADLINE_S seconds is packed, so a slow row never costs the others' results. Each
-# row's env gets $(nproc) / rows threads unless RAM_ENV_THREADS is set. Each row is a process
-# group of its own (paper_tables.py and the train.py it runs): at the deadline, or when this
-# script is stopped, every row's group gets SIGTERM (train.py stops cleanly and saves,
-# paper_tables.py then writes its report and ends) and GRACE_S whole seconds (default 20) to
-# end before SIGKILL; nothing this script did not start is signalled.
+# "TASK GLIMPSES VARIANT [MINUTES [SEED]]" (see benchmarks/paper_tables.py); a row's own
+# MINUTES overrides $MINUTES ("-" keeps it) and its SEED (default 0) picks the seed, so one
+# call can train several seeds of a seed-table row. A run folder carried in runs/gpu/ with a
+# last.pt is resumed, so a longer MINUTES extends an earlier run (its cosine LR restarts
+# part-way). Whatever state the rows are in at DEADLINE_S seconds is packed, so a slow row never
+# costs the others' results. Each row's env gets $(nproc) / rows threads unless RAM_ENV_THREADS
+# is set. Each row is a process group of its own (paper_tables.py and the train.py it runs): at
+# the deadline, or when this script is stopped, every row's group gets SIGTERM (train.py stops
+# cleanly and saves, paper_tables.py then writes its report and ends) and GRACE_S whole seconds
+# (default 20) to end before SIGKILL; nothing this script did not start is signalled.
 #
 # train-runs: train several `train.py --algo reinforce` runs at once (an A/B sweep of
 # settings over seeds), score each best.pt on the test split (one mean path and --mc 10) and
@@ -227,7 +228,7 @@ prepare() {
     return 0
 }
 
-# paper_rows "TASK GLIMPSES VARIANT [MINUTES]"...: the paper-rows command (see the top).
+# paper_rows "TASK GLIMPSES VARIANT [MINUTES [SEED]]"...: the paper-rows command (see the top).
 paper_rows() {
     (( $# )) || usage_error "paper-rows: give at least one row: \"TASK GLIMPSES VARIANT\""
     MINUTES=${MINUTES:-6.5}
@@ -237,7 +238,14 @@ paper_rows() {
     DEVICE=${DEVICE:-cuda}
     OUT=${OUT:-/tmp/gpu-rows-out}
     RUNS=runs/gpu
-    local start=$SECONDS spec task glimpses variant minutes sampled=0
+    local start=$SECONDS spec task glimpses variant minutes seed extra sampled=0
+    for spec in "$@"; do  # refuse a malformed row before the machine is set up
+        read -r task glimpses variant minutes seed extra <<<"$spec"
+        [[ -n $variant && -z $extra ]] ||
+            usage_error "paper-rows: \"$spec\" is not \"TASK GLIMPSES VARIANT [MINUTES [SEED]]\""
+        [[ -z $seed || $seed =~ ^[0-9]+$ ]] ||
+            usage_error "paper-rows: the seed \"$seed\" of \"$spec\" is not a whole number"
+    done
     mkdir -p "$OUT" "$RUNS"
     setup_machine
 
@@ -265,12 +273,14 @@ EOF
     echo "rows: $#, env threads per row: $RAM_ENV_THREADS"
     stop_groups_on_signals "$GRACE_S"  # stopped from outside: stop the rows as at the deadline
     for spec in "$@"; do
-        read -r task glimpses variant minutes <<<"$spec"
+        read -r task glimpses variant minutes seed extra <<<"$spec"
+        [[ -z $minutes || $minutes == - ]] && minutes=$MINUTES
+        seed=${seed:-0}
         # As a module: the repository's own benchmarks package, whatever $PYTHONPATH holds.
         start_group python3 -m benchmarks.paper_tables --only "$task" --glimpses "$glimpses" \
             --random exclude --variant "$variant" --device "$DEVICE" \
-            --minutes "${minutes:-$MINUTES}" --epochs "$EPOCHS" --threads 1 --runs-dir "$RUNS" \
-            --out "$RUNS/report/results.md" >"$RUNS/$task-g$glimpses-$variant.out" 2>&1
+            --minutes "$minutes" --epochs "$EPOCHS" --threads 1 --seed "$seed" --runs-dir "$RUNS" \
+            --out "$RUNS/report/results.md" >"$RUNS/$task-g$glimpses-$variant-seed$seed.out" 2>&1
     done
     # A row runs while any process of its group does (paper_tables.py or its train.py); poll
     # each second, so that the deadline is kept to the second.
@@ -384,7 +394,7 @@ usage: bash benchmarks/gpu.sh COMMAND [ARGS...]
 
   prepare                     here, with the project's venv active: the wheels a bare GPU
                               machine lacks into .whl/, MNIST as IDX files into .devdata/mnist/
-  paper-rows "TASK GLIMPSES VARIANT [MINUTES]"...
+  paper-rows "TASK GLIMPSES VARIANT [MINUTES [SEED]]"...
                               train paper-table rows at once in runs/gpu, pack each run
                               (MINUTES=6.5 EPOCHS=200 DEADLINE_S=540 GRACE_S=20 DEVICE=cuda
                               OUT=/tmp/gpu-rows-out)

@@ -68,6 +68,10 @@ def test_everything_fits_whole_when_there_is_room(tmp_path, run_bounded):
         ["pack"],
         ["pack", "RUNS"],
         ["paper-rows"],
+        ["paper-rows", "translated 6"],  # no variant
+        ["paper-rows", "translated 6 lstm-b512 - one"],  # a seed that is not a number
+        ["paper-rows", "translated 6 lstm-b512 - 1 more"],  # a field too many
+        ["paper-rows", "translated 6 lstm-b512", "cluttered60 8"],  # the second row is short
         ["train-runs"],
         ["prepare", "x"],
         ["env-speed", "x"],
