@@ -4,6 +4,7 @@
     python benchmarks/paper_tables.py --only cluttered60 --glimpses 6  # one row
     python benchmarks/paper_tables.py --only mnist --minutes 6 --threads 1
     python benchmarks/paper_tables.py --only translated --variant lstm  # beyond the paper
+    python benchmarks/paper_tables.py --only mnist --glimpses 2 --seed 0 1 2  # a seed table row
     python benchmarks/paper_tables.py --report-only                    # rewrite the report
 
 Each row is a run folder ``RUNS/<task>-g<glimpses>[-random][-<variant>]-seed<S>`` made by
@@ -89,9 +90,9 @@ EXTENDED_FILE = "extended.json"
 # --------------------------------------------------------------------------- running
 
 
-def run_row(args: argparse.Namespace, row: Row) -> bool:
-    """Train (or resume) and score one row unless already scored; whether it is scored."""
-    run_name = f"{row.name}-seed{args.seed}"
+def run_row(args: argparse.Namespace, row: Row, seed: int) -> bool:
+    """Train (or resume) and score one row's seed unless already scored; whether it is scored."""
+    run_name = f"{row.name}-seed{seed}"
     run_name += "" if args.device == "cpu" else "-" + args.device.replace(":", "")
     run_dir = args.runs_dir / run_name
     if args.carry_on_from is not None and not run_dir.exists():
@@ -115,7 +116,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
     timed = math.isfinite(args.minutes)
     minutes = ["--train-minutes", str(args.minutes)] if timed else []
     train = [
-        "train.py", "--algo", "reinforce", *row.train_flags(), *precision, "--seed", str(args.seed),
+        "train.py", "--algo", "reinforce", *row.train_flags(), *precision, "--seed", str(seed),
         *minutes, "--epochs", str(args.epochs), *device,
         "--threads", str(args.threads), "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
@@ -143,7 +144,7 @@ def run_row(args: argparse.Namespace, row: Row) -> bool:
         "glimpses": row.glimpses,
         "random_locations": row.random_locations,
         "variant": row.variant,
-        "seed": args.seed,
+        "seed": seed,
         "error": scores[1],
         "error_mc": scores[args.mc],
         "mc": args.mc,
@@ -254,7 +255,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per row")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--device", default="cpu", help="torch device of each run (cuda: GPU)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", "--seeds", dest="seeds", type=int, nargs="+", default=[0],
+        help="seeds to train: every selected row with each, seed by seed",
+    )  # fmt: skip
     parser.add_argument("--mc", type=int, default=10, help="sampled paths of the second score")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results.md")
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs" / "paper-tables")
@@ -274,13 +278,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.epochs < 1 or args.threads < 1 or args.mc < 2:
         parser.error("--minutes, --epochs and --threads must be positive and --mc at least 2")
+    if min(args.seeds) < 0:
+        parser.error(f"--seed: seeds are whole numbers from 0, not {min(args.seeds)}")
     if args.extend and math.isinf(args.minutes):
         parser.error("--extend lengthens a --minutes budget; --minutes none has none to lengthen")
     args.out, args.runs_dir = args.out.resolve(), args.runs_dir.resolve()
     args.records_dir = args.records_dir.resolve()
     if args.carry_on_from is not None:
-        if len(selected_rows(args)) != 1:
-            parser.error("--carry-on-from needs --only, --glimpses, --random naming one row")
+        if len(selected_rows(args)) != 1 or len(args.seeds) != 1:
+            parser.error(
+                "--carry-on-from needs --only, --glimpses, --random naming one row, one seed"
+            )
         args.carry_on_from = args.carry_on_from.resolve()
     return args
 
@@ -311,13 +319,14 @@ def main(argv: list[str] | None = None) -> int:
         # last.pt, so that its row fails here and is resumed by a later invocation. This
         # process only notes it, to start no further row and still write the report; sent
         # to this process alone, it lets the row under way finish first.
+        runs = [(row, seed) for seed in dict.fromkeys(args.seeds) for row in rows]
         with StopRequest() as stop:
-            for row in rows:
+            for row, seed in runs:
                 if stop.requested:
-                    print(f"stopped by {stop.requested}: {row.name} and later rows not run")
+                    print(f"stopped by {stop.requested}: {row.name} seed {seed} and later not run")
                     failures += 1
                     break
-                failures += not run_row(args, row)
+                failures += not run_row(args, row, seed)
     args.records_dir.mkdir(parents=True, exist_ok=True)
     added = keep_records(args.runs_dir, args.records_dir)
     if added:

@@ -186,7 +186,9 @@ def test_gpu_runs_get_their_own_folder(tmp_path, monkeypatch):
     )
     args = paper_tables.parse_args(["--device", "cuda", "--runs-dir", str(tmp_path)])
     row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant="lstm-b512")
-    assert not paper_tables.run_row(args, row)  # the stubbed training "fails": nothing scored
+    assert not paper_tables.run_row(
+        args, row, seed=0
+    )  # the stubbed training "fails": nothing scored
     command = calls[0]
     assert command[command.index("--device") + 1] == "cuda"
     run_dir = tmp_path / "translated-g6-lstm-b512-seed0-cuda"
@@ -205,7 +207,7 @@ def _resume_row(tmp_path: Path, monkeypatch, minutes: str, checkpoint_minutes: f
     save_checkpoint(run_dir / "last.pt", payload)
     monkeypatch.setattr(paper_tables, "run_logged", lambda command, log, threads: (1, 0))
     args = paper_tables.parse_args(["--minutes", minutes, "--runs-dir", str(tmp_path)])
-    assert not paper_tables.run_row(args, paper_rows.Row(paper_rows.TASKS["translated"], 6))
+    assert not paper_tables.run_row(args, paper_rows.Row(paper_rows.TASKS["translated"], 6), seed=0)
     return run_dir / paper_tables.EXTENDED_FILE
 
 
@@ -235,7 +237,9 @@ def test_a_gpu_run_carried_on_here_names_both_devices(tmp_path, monkeypatch):
         paper_tables, "run_logged", lambda command, log, threads: calls.append(command) or (1, 0)
     )
     args = paper_tables.parse_args(["--minutes", "76.3", "--runs-dir", str(tmp_path)])
-    assert not paper_tables.run_row(args, paper_rows.Row(paper_rows.TASKS["cluttered100"], 8))
+    assert not paper_tables.run_row(
+        args, paper_rows.Row(paper_rows.TASKS["cluttered100"], 8), seed=0
+    )
     command = calls[0]
     assert "--resume" in command
     assert command[command.index("--device") + 1] == "cpu"  # else train.py refuses the resume
@@ -332,13 +336,13 @@ def test_extend_trains_a_scored_row_further_and_keeps_its_earlier_score(tmp_path
     row = paper_rows.Row(paper_rows.TASKS["translated"], 6)
     argv = ["--runs-dir", str(tmp_path / "runs"), "--records-dir", str(tmp_path / "records")]
     # Without --extend, or with a budget it already had, a scored row is left alone.
-    assert paper_tables.run_row(paper_tables.parse_args([*argv, "--minutes", "165"]), row)
+    assert paper_tables.run_row(paper_tables.parse_args([*argv, "--minutes", "165"]), row, seed=0)
     args = paper_tables.parse_args([*argv, "--minutes", "120", "--extend"])
-    assert paper_tables.run_row(args, row)
+    assert paper_tables.run_row(args, row, seed=0)
     assert not calls and (run_dir / paper_records.ROW_FILE).exists()
 
     args = paper_tables.parse_args([*argv, "--minutes", "165", "--extend"])
-    assert not paper_tables.run_row(args, row)  # the stubbed training "fails"
+    assert not paper_tables.run_row(args, row, seed=0)  # the stubbed training "fails"
     assert "--resume" in calls[0]
     assert calls[0][calls[0].index("--train-minutes") + 1] == "165.0"
     assert not (run_dir / paper_records.ROW_FILE).exists()
@@ -365,7 +369,7 @@ def test_a_budget_of_epochs_alone_names_no_minutes_anywhere(tmp_path, monkeypatc
     argv = ["--only", "translated", "--glimpses", "6", "--minutes", "none", "--epochs", "550"]
     argv += ["--seed", "1", "--runs-dir", str(tmp_path / "runs")]
     args = paper_tables.parse_args(argv)
-    assert paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
+    assert paper_tables.run_row(args, paper_tables.selected_rows(args)[0], *args.seeds)
     record = json.loads((run_dir / paper_records.ROW_FILE).read_text())
     assert "--train-minutes" not in record["command"] and "--epochs 550" in record["command"]
     assert record["budget_minutes"] is None and record["minutes"] == 230.5
@@ -391,7 +395,7 @@ def test_carry_on_from_copies_a_gpu_run_without_its_scores(tmp_path, monkeypatch
     argv = ["--only", "translated", "--glimpses", "6", "--minutes", "120"]
     argv += ["--runs-dir", str(tmp_path / "runs"), "--carry-on-from", str(source)]
     args = paper_tables.parse_args(argv)
-    assert not paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
+    assert not paper_tables.run_row(args, paper_tables.selected_rows(args)[0], *args.seeds)
     run_dir = tmp_path / "runs" / "translated-g6-seed0"
     assert (run_dir / "last.pt").exists() and (run_dir / "metrics.csv").exists()
     assert not (run_dir / paper_records.ROW_FILE).exists()
@@ -412,7 +416,34 @@ def test_carry_on_from_is_refused_without_one_row_or_a_checkpoint(tmp_path, caps
     argv += ["--runs-dir", str(tmp_path / "runs")]
     args = paper_tables.parse_args(argv)
     with pytest.raises(SystemExit, match="no last.pt"):
-        paper_tables.run_row(args, paper_tables.selected_rows(args)[0])
+        paper_tables.run_row(args, paper_tables.selected_rows(args)[0], seed=0)
+
+
+def test_several_seeds_train_every_row_with_each_seed_by_seed(tmp_path, monkeypatch):
+    trained = []
+    monkeypatch.setattr(
+        paper_tables, "run_row", lambda args, row, seed: trained.append((row.name, seed)) or True
+    )
+    argv = ["--only", "mnist", "--glimpses", "2", "3", "--random", "exclude", "--seed", "2", "0"]
+    argv += ["2", "--runs-dir", str(tmp_path / "runs"), "--records-dir", str(tmp_path / "rows")]
+    assert paper_tables.main([*argv, "--out", str(tmp_path / "results.md")]) == 0
+    assert trained == [("mnist-g2", 2), ("mnist-g3", 2), ("mnist-g2", 0), ("mnist-g3", 0)]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seed", "-1"], "from 0"),
+        (
+            ["--only", "mnist", "--glimpses", "2", "--seed", "0", "1", "--carry-on-from", "x"],
+            "one seed",
+        ),
+    ],
+)
+def test_a_bad_seed_list_is_refused(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        paper_tables.parse_args(flags)
+    assert message in capsys.readouterr().err
 
 
 def test_a_sigterm_starts_no_further_row_and_still_writes_the_report(tmp_path, monkeypatch):
@@ -553,7 +584,7 @@ def test_commands_name_the_precision_auto_resolved_to(tmp_path, monkeypatch):
     args = paper_tables.parse_args(["--runs-dir", str(tmp_path)])
     for variant, expected in (("lstm-b512", "bf16"), ("paper", "fp32")):
         row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant=variant)
-        assert not paper_tables.run_row(args, row)  # training stubbed out: nothing scored
+        assert not paper_tables.run_row(args, row, seed=0)  # training stubbed out: nothing scored
         assert calls[-1][calls[-1].index("--precision") + 1] == expected
     old = {"command": "python train.py --algo reinforce --core lstm --seed 0"}
     tokens = paper_records.command_tokens(old)
