@@ -39,6 +39,17 @@ VARIANTS = {  # name -> the train.py flags it sets over ``SPELLED_OUT_DEFAULTS``
     # That with the location noise of translated-6's 1.15% run, trained before train.py's std
     # became 0.1: the seed tables' translated setting.
     "lstm-b512-wd0.1-std0.15": [*LSTM_B512, "--weight-decay", "0.1", "--std", "0.15"],
+    # That with the location term 5x heavier: on the multi-scale tasks the locations decide
+    # whether the digit is seen at all.
+    "lstm-b512-wd0.1-std0.15-loc-w0.15": [
+        *LSTM_B512,
+        "--weight-decay",
+        "0.1",
+        "--std",
+        "0.15",
+        "--location-weight",
+        "0.15",
+    ],  # fmt: skip
     # Not the paper's loss: the class asked of every earlier hidden state too, a denser
     # signal for the core on the multi-scale tasks.
     "lstm-b512-wd0.1-gcw0.5": [
