@@ -186,9 +186,8 @@ def test_gpu_runs_get_their_own_folder(tmp_path, monkeypatch):
     )
     args = paper_tables.parse_args(["--device", "cuda", "--runs-dir", str(tmp_path)])
     row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant="lstm-b512")
-    assert not paper_tables.run_row(
-        args, row, seed=0
-    )  # the stubbed training "fails": nothing scored
+    # The stubbed training "fails": nothing scored.
+    assert not paper_tables.run_row(args, row, seed=0)
     command = calls[0]
     assert command[command.index("--device") + 1] == "cuda"
     run_dir = tmp_path / "translated-g6-lstm-b512-seed0-cuda"
