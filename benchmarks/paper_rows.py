@@ -22,6 +22,7 @@ SPELLED_OUT_DEFAULTS = {
 """train.py's tuned settings, which every row's command names even where its variant keeps
 them, so that a recorded command trains the same run whatever train.py's defaults become."""
 LSTM_B512 = ["--core", "lstm", "--batch-size", "512", "--lr", "3e-3"]
+TRANSLATED_SEEDS = [*LSTM_B512, "--weight-decay", "0.1", "--std", "0.15"]
 VARIANTS = {  # name -> the train.py flags it sets over ``SPELLED_OUT_DEFAULTS``
     # The paper's model (ReLU RNN core) trained with train.py's tuned REINFORCE settings.
     "paper": [],
@@ -38,18 +39,10 @@ VARIANTS = {  # name -> the train.py flags it sets over ``SPELLED_OUT_DEFAULTS``
     **{f"lstm-b512-wd{wd}": [*LSTM_B512, "--weight-decay", wd] for wd in ("0.1", "0.2")},
     # That with the location noise of translated-6's 1.15% run, trained before train.py's std
     # became 0.1: the seed tables' translated setting.
-    "lstm-b512-wd0.1-std0.15": [*LSTM_B512, "--weight-decay", "0.1", "--std", "0.15"],
+    "lstm-b512-wd0.1-std0.15": TRANSLATED_SEEDS,
     # That with the location term 5x heavier: on the multi-scale tasks the locations decide
     # whether the digit is seen at all.
-    "lstm-b512-wd0.1-std0.15-loc-w0.15": [
-        *LSTM_B512,
-        "--weight-decay",
-        "0.1",
-        "--std",
-        "0.15",
-        "--location-weight",
-        "0.15",
-    ],  # fmt: skip
+    "lstm-b512-wd0.1-std0.15-loc-w0.15": [*TRANSLATED_SEEDS, "--location-weight", "0.15"],
     # Not the paper's loss: the class asked of every earlier hidden state too, a denser
     # signal for the core on the multi-scale tasks.
     "lstm-b512-wd0.1-gcw0.5": [

@@ -278,6 +278,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.epochs < 1 or args.threads < 1 or args.mc < 2:
         parser.error("--minutes, --epochs and --threads must be positive and --mc at least 2")
+    args.seeds = list(dict.fromkeys(args.seeds))  # each seed once, in the order given
     if min(args.seeds) < 0:
         parser.error(f"--seed: seeds are whole numbers from 0, not {min(args.seeds)}")
     if args.extend and math.isinf(args.minutes):
@@ -319,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         # last.pt, so that its row fails here and is resumed by a later invocation. This
         # process only notes it, to start no further row and still write the report; sent
         # to this process alone, it lets the row under way finish first.
-        runs = [(row, seed) for seed in dict.fromkeys(args.seeds) for row in rows]
+        runs = [(row, seed) for seed in args.seeds for row in rows]
         with StopRequest() as stop:
             for row, seed in runs:
                 if stop.requested:
