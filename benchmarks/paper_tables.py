@@ -20,7 +20,8 @@ An interrupted row is resumed from its ``last.pt`` (``--resume``); resumed with 
 rows can be run in separate invocations with different budgets: every row records its own.
 ``--extend`` trains a scored row on to a longer ``--minutes`` and scores it again (its
 shorter budget's record stays). ``--minutes none`` leaves the budget to ``--epochs`` alone:
-a setting whose runs see the same images on any hardware, as the seed tables need.
+a setting whose runs see the same images on any hardware, as the seed tables need;
+``--precision fp32`` keeps it one setting on machines where ``auto`` would pick bf16.
 ``--carry-on-from RUN_DIR`` starts the one selected row from a run trained elsewhere, e.g.
 a GPU run brought back into ``runs/gpu``, and carries it on here; run again after an
 interruption, the same command resumes it. Stop it with a SIGTERM or Ctrl-C to its
@@ -60,7 +61,7 @@ from pathlib import Path
 import torch
 
 from agents.checkpoint import load_checkpoint
-from agents.precision import resolve_precision
+from agents.precision import PRECISIONS, resolve_precision
 from agents.stop import StopRequest
 from benchmarks.logged_run import run_logged
 from benchmarks.paper_records import (
@@ -110,9 +111,9 @@ def run_row(args: argparse.Namespace, row: Row, seed: int) -> bool:
     resume = ["--resume"] if (run_dir / "last.pt").exists() else []
     # A resume names the device even when it is the CPU: a GPU run carried on here needs it.
     device = [] if args.device == "cpu" and not resume else ["--device", args.device]
-    # What --precision auto is on this machine, named so that the command trains the same run
-    # on any machine.
-    precision = ["--precision", resolve_precision("auto", args.device, row.core)]
+    # What --precision (auto: decided for this machine) is, named so that the command trains
+    # the same run on any machine.
+    precision = ["--precision", resolve_precision(args.precision, args.device, row.core)]
     timed = math.isfinite(args.minutes)
     minutes = ["--train-minutes", str(args.minutes)] if timed else []
     train = [
@@ -255,6 +256,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap per row")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--device", default="cpu", help="torch device of each run (cuda: GPU)")
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="auto",
+        help="train.py's --precision; auto is decided per machine, so a seed table trained on "
+        "machines with and without bf16 names fp32 to stay one setting",
+    )  # fmt: skip
     parser.add_argument(
         "--seed", "--seeds", dest="seeds", type=int, nargs="+", default=[0],
         help="seeds to train: every selected row with each, seed by seed",

@@ -571,8 +571,9 @@ def test_the_mc_mean_says_when_some_runs_lack_it(tmp_path):
 
 
 def test_commands_name_the_precision_auto_resolved_to(tmp_path, monkeypatch):
-    """``auto`` depends on the machine; a recorded command names what it was here, and a
-    command from before ``--precision`` is shown with the fp32 it trained in."""
+    """``auto`` depends on the machine; a recorded command names what it was here, a named
+    ``--precision`` is kept whatever the machine runs natively, and a command from before
+    ``--precision`` is shown with the fp32 it trained in."""
     from agents import precision
 
     monkeypatch.setattr(precision, "cpu_runs_bf16_natively", lambda: True)
@@ -585,6 +586,10 @@ def test_commands_name_the_precision_auto_resolved_to(tmp_path, monkeypatch):
         row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant=variant)
         assert not paper_tables.run_row(args, row, seed=0)  # training stubbed out: nothing scored
         assert calls[-1][calls[-1].index("--precision") + 1] == expected
+    pinned = paper_tables.parse_args(["--runs-dir", str(tmp_path), "--precision", "fp32"])
+    row = paper_rows.Row(paper_rows.TASKS["translated"], 6, variant="lstm-b512")
+    assert not paper_tables.run_row(pinned, row, seed=0)
+    assert calls[-1][calls[-1].index("--precision") + 1] == "fp32"  # not the machine's bf16
     old = {"command": "python train.py --algo reinforce --core lstm --seed 0"}
     tokens = paper_records.command_tokens(old)
     assert tokens[tokens.index("--precision") + 1] == "fp32"
