@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from ram_env import data
+from ram_env.data import cli
 
 N_TRAIN, N_VALID, N_TEST = 6, 2, 3
 
@@ -539,16 +540,16 @@ def test_mnist_split(
 
 
 def test_cli_path(cache_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert data.main(["path"]) == 0
+    assert cli.main(["path"]) == 0
     assert capsys.readouterr().out.strip() == str(cache_dir / "mnist.npz")
 
 
 def test_cli_fetch_from_dir_then_verify(
     idx_dir: pathlib.Path, cache_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert data.main(["fetch", "--from", str(idx_dir), "--quiet"]) == 0
+    assert cli.main(["fetch", "--from", str(idx_dir), "--quiet"]) == 0
     assert str(cache_dir / "mnist.npz") in capsys.readouterr().out
-    assert data.main(["verify"]) == 0
+    assert cli.main(["verify"]) == 0
     assert "OK" in capsys.readouterr().out
 
 
@@ -557,7 +558,7 @@ def test_export_idx_round_trips_through_fetch(
 ) -> None:
     data.fetch_mnist(make_idx_dir(tmp_path / "idx", fake, gz=False), progress=False)
     exported = tmp_path / "exported"
-    assert data.main(["export", str(exported)]) == 0
+    assert cli.main(["export", str(exported)]) == 0
     assert "wrote 4 IDX files" in capsys.readouterr().out
     assert sorted(p.name for p in exported.iterdir()) == sorted(
         f"{name}.gz" for name in data.IDX_NAMES.values()
@@ -570,24 +571,24 @@ def test_export_idx_round_trips_through_fetch(
 def test_export_idx_needs_a_cache(
     cache_dir: pathlib.Path, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert data.main(["export", str(tmp_path / "out")]) == 1
+    assert cli.main(["export", str(tmp_path / "out")]) == 1
     assert "not downloaded yet" in capsys.readouterr().err
 
 
 def test_cli_verify_and_fetch_failures(
     fake: dict[str, np.ndarray], cache_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert data.main(["verify"]) == 1
+    assert cli.main(["verify"]) == 1
     assert "no MNIST cache" in capsys.readouterr().err
     (cache_dir / "mnist.npz").write_bytes(b"junk")
-    assert data.main(["verify"]) == 1
+    assert cli.main(["verify"]) == 1
     assert "unusable" in capsys.readouterr().err
-    assert data.main(["fetch", "--quiet"]) == 1
+    assert cli.main(["fetch", "--quiet"]) == 1
     assert "could not obtain MNIST" in capsys.readouterr().err
 
 
 def test_module_runs_as_script(cache_dir: pathlib.Path) -> None:
-    root = pathlib.Path(data.__file__).resolve().parents[1]
+    root = pathlib.Path(data.__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-m", "ram_env.data", "path"],
         capture_output=True,
@@ -598,6 +599,7 @@ def test_module_runs_as_script(cache_dir: pathlib.Path) -> None:
         timeout=60,  # ends its own child (which starts none) if it ever hangs
     )
     assert result.stdout.strip() == str(cache_dir / "mnist.npz")
+    assert "RuntimeWarning" not in result.stderr  # runpy: an imported module run again
 
 
 # --------------------------------------------------------------------------- real data

