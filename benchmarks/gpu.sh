@@ -2,7 +2,7 @@
 # Train on a lent GPU machine and bring the runs back: the one entry point of the GPU helpers.
 #
 #   bash benchmarks/gpu.sh prepare         # here, with the project's venv active, beforehand
-#   MINUTES=6.5 DEADLINE_S=540 [EPOCHS=200] bash benchmarks/gpu.sh paper-rows \
+#   MINUTES=6.5 DEADLINE_S=540 [EPOCHS=200] [PRECISION=auto] bash benchmarks/gpu.sh paper-rows \
 #       "cluttered60 6 paper" "cluttered60 6 lstm-b512" "translated 8 lstm-b512 - 1" ...
 #   MINUTES=7 DEADLINE_S=520 bash benchmarks/gpu.sh train-runs \
 #       "base-s0 --seed 0" "wd0.1-s0 --weight-decay 0.1 --seed 0" ...
@@ -18,7 +18,8 @@
 # (best.pt, metrics, scores, log) into $OUT for the trip back. Each argument is
 # "TASK GLIMPSES VARIANT [MINUTES [SEED]]" (see benchmarks/paper_tables.py); a row's own
 # MINUTES overrides $MINUTES ("-" keeps it) and its SEED (default 0) picks the seed, so one
-# call can train several seeds of a seed-table row. A run folder carried in runs/gpu/ with a
+# call can train several seeds of a seed-table row (with PRECISION=fp32 where its other seeds
+# trained in fp32: auto picks bf16 on most GPUs). A run folder carried in runs/gpu/ with a
 # last.pt is resumed, so a longer MINUTES extends an earlier run (its cosine LR restarts
 # part-way). Whatever state the rows are in at DEADLINE_S seconds is packed, so a slow row never
 # costs the others' results. Each row's env gets $(nproc) / rows threads unless RAM_ENV_THREADS
@@ -236,8 +237,11 @@ paper_rows() {
     DEADLINE_S=${DEADLINE_S:-540}
     GRACE_S=${GRACE_S:-20}
     DEVICE=${DEVICE:-cuda}
+    PRECISION=${PRECISION:-auto}  # fp32 for a seed table whose other seeds trained in fp32
     OUT=${OUT:-/tmp/gpu-rows-out}
     RUNS=runs/gpu
+    [[ $PRECISION =~ ^(auto|fp32|bf16)$ ]] ||
+        usage_error "paper-rows: PRECISION=$PRECISION is not auto, fp32 or bf16"
     local start=$SECONDS spec task glimpses variant minutes seed extra sampled=0
     for spec in "$@"; do  # refuse a malformed row before the machine is set up
         read -r task glimpses variant minutes seed extra <<<"$spec"
@@ -278,7 +282,7 @@ EOF
         seed=${seed:-0}
         # As a module: the repository's own benchmarks package, whatever $PYTHONPATH holds.
         start_group python3 -m benchmarks.paper_tables --only "$task" --glimpses "$glimpses" \
-            --random exclude --variant "$variant" --device "$DEVICE" \
+            --random exclude --variant "$variant" --device "$DEVICE" --precision "$PRECISION" \
             --minutes "$minutes" --epochs "$EPOCHS" --threads 1 --seed "$seed" --runs-dir "$RUNS" \
             --out "$RUNS/report/results.md" >"$RUNS/$task-g$glimpses-$variant-seed$seed.out" 2>&1
     done
@@ -397,7 +401,7 @@ usage: bash benchmarks/gpu.sh COMMAND [ARGS...]
   paper-rows "TASK GLIMPSES VARIANT [MINUTES [SEED]]"...
                               train paper-table rows at once in runs/gpu, pack each run
                               (MINUTES=6.5 EPOCHS=200 DEADLINE_S=540 GRACE_S=20 DEVICE=cuda
-                              OUT=/tmp/gpu-rows-out)
+                              PRECISION=auto OUT=/tmp/gpu-rows-out)
   train-runs "NAME [TRAIN.PY FLAGS...]"...
                               train reinforce runs at once, score each, one tar of them all
                               (MINUTES=7 DEADLINE_S=520 GRACE_S=15 COMMON= DEVICE=cuda

@@ -83,6 +83,14 @@ def test_usage_error_without_a_command_or_its_arguments(arguments, run_bounded):
     assert result.stdout == ""
 
 
+def test_paper_rows_refuse_an_unknown_precision_before_setting_up(run_bounded):
+    environment = {**os.environ, "PRECISION": "fp16"}
+    arguments = ["bash", str(SCRIPT), "paper-rows", "translated 6 lstm-b512"]
+    result = run_bounded(arguments, TIMEOUT_S, env=environment)
+    assert result.returncode == 2 and "PRECISION=fp16 is not auto, fp32 or bf16" in result.stderr
+    assert result.stdout == ""
+
+
 def test_help_names_every_command(run_bounded):
     result = run_bounded(["bash", str(SCRIPT), "help"], TIMEOUT_S)
     assert result.returncode == 0 and result.stderr == ""
