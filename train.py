@@ -26,6 +26,7 @@ from typing import Any
 # Only torch-free modules here, so that the parser (and --help) is built at once; the
 # commands import torch, the trainers and SB3 when they run.
 from agents.cli_common import default_run_dir, positive_int
+from agents.cpu_load import choose_threads
 from agents.launch import Launch, LaunchError, RankLost
 from agents.pretrained import PretrainedError, is_pretrained, pretrained_id, resolve
 from agents.registry import ALGORITHMS, get_algorithm
@@ -264,8 +265,7 @@ def run_evaluation(
 
     from agents.evaluation import score_run
 
-    if "threads" in typed:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(choose_threads(args.threads if "threads" in typed else None)[0])
     scored = score_run(
         path,
         split,

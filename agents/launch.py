@@ -70,8 +70,17 @@ class Launch:
         """Rank 0: the one process that writes the run's files and prints its progress."""
         return self.rank == 0
 
-    def default_threads(self, cpu_count: int | None = None) -> int:
-        """Torch threads per process: this machine's cores shared among its processes, at
-        most 4 (the model's matrices are too small to gain from more)."""
-        cores = cpu_count if cpu_count is not None else os.cpu_count() or 1
-        return max(1, min(4, cores // self.local_world_size))
+    def default_threads(self, cpu_count: int | None = None, busy_cores: float = 0.0) -> int:
+        """Torch threads per process: this machine's cores less those ``busy_cores`` other
+        work keeps busy, shared among its processes, at least 1 and at most 4 (the model's
+        matrices are too small to gain from more)."""
+        cores = cpu_count if cpu_count is not None else self.cpu_count()
+        free = max(1, cores - round(busy_cores))
+        return max(1, min(4, free // self.local_world_size))
+
+    @staticmethod
+    def cpu_count() -> int:
+        """The cores this process may run on (its CPU affinity where the OS has one)."""
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0)) or 1
+        return os.cpu_count() or 1

@@ -58,6 +58,7 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.compilation import compile_step
+from agents.cpu_load import choose_threads
 from agents.distributed import Ranks, join
 from agents.evaluation import EvalResult, evaluate
 from agents.launch import Launch
@@ -423,7 +424,8 @@ def train(
     ranks = join(config.device, out_dir / RUN_FILE, launch)
     if ranks.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(config.threads or launch.default_threads())
+    threads, threads_reason = choose_threads(config.threads, launch)
+    torch.set_num_threads(threads)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     random.seed(config.seed)
@@ -431,6 +433,7 @@ def train(
     precision = resolve_precision(config.precision, config.device, config.core)
     if ranks.is_main:
         print(f"precision: {precision} (--precision {config.precision})", file=sys.stderr)
+        print(f"threads: {threads} ({threads_reason})", file=sys.stderr)
     env = make_train_env(config, config.envs_per_rank(ranks.world_size))
     val_env = make_eval_env(
         config.env_id, "validation", config.eval_batch_size, **config.env_kwargs()

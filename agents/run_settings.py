@@ -57,8 +57,8 @@ class RunSettings:
     device: str = setting("cpu", "torch device of the model", type=device_name)
     threads: int | None = setting(
         None,
-        "torch threads (default: all cores, at most 4; on a machine busy with other work, "
-        "1 is much faster)",
+        "torch threads (default: the cores not busy with other work when it starts, "
+        "at most 4; set it for trainings that start together)",
         type=positive_int,
     )
     eval_batch_size: int = setting(

@@ -45,6 +45,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.checkpoint import CheckpointError
+from agents.cpu_load import choose_threads
 from agents.evaluation import EvalResult, evaluate
 from agents.hybrid_ppo import HybridRecurrentPPO
 from agents.learning_curve import LearningCurve
@@ -346,8 +347,7 @@ def train_sb3(
         total_timesteps = spec.default_timesteps
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if threads is not None:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(choose_threads(threads)[0])
     env_kwargs = {**spec.env_kwargs, **(env_kwargs or {}), "action_type": action_type}
     num_envs = num_envs or spec.num_envs
     env: VecEnv = make_sb3_vec_env(env_id, num_envs, seed=seed, split="train", **env_kwargs)

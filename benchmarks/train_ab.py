@@ -27,9 +27,10 @@ from pathlib import Path
 from benchmarks.worktree import ROOT, checked_out, print_samples
 
 
-def run_seconds(tree: Path, flags: list[str]) -> float:
-    """Wall-clock seconds of ``python train.py FLAGS`` run in ``tree`` on its own code."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def run_seconds(tree: Path, flags: list[str], extra_env: dict[str, str] | None = None) -> float:
+    """Wall-clock seconds of ``python train.py FLAGS`` run in ``tree`` on its own code, with
+    ``extra_env`` added to this process's environment."""
+    env = {**os.environ, **(extra_env or {}), "PYTHONPATH": str(tree)}
     with tempfile.TemporaryDirectory(prefix="ram-env-train-ab-") as out:
         command = [sys.executable, "train.py", *flags, "--no-progress", "--out", out]
         start = time.perf_counter()
