@@ -41,6 +41,19 @@ def run_seconds(tree: Path, flags: list[str], extra_env: dict[str, str] | None =
     return seconds
 
 
+def parse_with_train_flags(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, list[str]]:
+    """This command line's own arguments (``--rounds`` among them, at least 1) and the
+    ``train.py`` flags after its ``--``."""
+    argv = sys.argv[1:]
+    if "--" not in argv:
+        parser.error("give train.py's flags after --, e.g. -- --algo reinforce --epochs 1")
+    split = argv.index("--")
+    args = parser.parse_args(argv[:split])
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    return args, argv[split + 1 :]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -51,14 +64,7 @@ def main() -> None:
     parser.add_argument(
         "--work-flags", default="", metavar="FLAGS", help="extra train.py flags, work side only"
     )
-    argv = sys.argv[1:]
-    if "--" not in argv:
-        parser.error("give train.py's flags after --, e.g. -- --algo reinforce --epochs 1")
-    split = argv.index("--")
-    args = parser.parse_args(argv[:split])
-    flags = argv[split + 1 :]
-    if args.rounds < 1:
-        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    args, flags = parse_with_train_flags(parser)
     sides = {"base": flags, "work": flags + shlex.split(args.work_flags)}
     samples: dict[str, list[float]] = {"base": [], "work": []}
     with checked_out(args.base) as base_tree:

@@ -19,7 +19,7 @@ import shlex
 import statistics
 import sys
 
-from benchmarks.train_ab import run_seconds
+from benchmarks.train_ab import parse_with_train_flags, run_seconds
 from benchmarks.worktree import ROOT
 
 POLICIES = ("active", "passive")
@@ -53,14 +53,7 @@ def main() -> None:
         "--settings", nargs="+", required=True, help="THREADS or THREADS:POLICY, the first the base"
     )
     parser.add_argument("--rounds", type=int, default=3, help="runs of each setting")
-    argv = sys.argv[1:]
-    if "--" not in argv:
-        parser.error("give train.py's flags after --, e.g. -- --algo reinforce --max-images 51200")
-    split = argv.index("--")
-    args = parser.parse_args(argv[:split])
-    flags = argv[split + 1 :]
-    if args.rounds < 1:
-        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    args, flags = parse_with_train_flags(parser)
     if "--threads" in flags or "OMP_WAIT_POLICY" in os.environ:
         parser.error("the settings decide --threads and $OMP_WAIT_POLICY: leave both unset")
     try:
