@@ -75,7 +75,7 @@ class Launch:
         work keeps busy, shared among its processes, at least 1 and at most 4 (the model's
         matrices are too small to gain from more)."""
         cores = cpu_count if cpu_count is not None else self.cpu_count()
-        free = max(1, cores - round(busy_cores))
+        free = cores - round(busy_cores)
         return max(1, min(4, free // self.local_world_size))
 
     @staticmethod
